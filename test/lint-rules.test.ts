@@ -1,0 +1,142 @@
+// Shows that every lint rule of redocly.yaml fires: each fixture under test/fixtures/broken/
+// breaks exactly one rule, and linting it with OUR config must report exactly that rule as an
+// error; the valid fixtures (one file, and one split over several files) report no error.
+// The real Redocly CLI runs once over all fixtures (`--format json`), so the test exercises
+// the same plugin loading and $ref resolution as `npm run lint`.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'node_modules/@redocly/cli/bin/cli.js');
+const fixtures = 'test/fixtures';
+
+/** broken fixture (file name without .yaml) → the one rule it breaks */
+const BROKEN: Record<string, string> = {
+  'rate-limit-missing': 'quazzar/rate-limit',
+  'rate-limit-bad-key': 'quazzar/rate-limit',
+  'rate-limit-zero-limit': 'quazzar/rate-limit',
+  'rate-limit-policy-mismatch': 'quazzar/rate-limit',
+  'rate-limit-failures-bad': 'quazzar/rate-limit',
+  'rate-limited-429-missing': 'quazzar/rate-limited-429',
+  'rate-limited-429-header': 'quazzar/rate-limited-429',
+  'body-422': 'quazzar/body-422',
+  'secured-401-missing': 'quazzar/secured-401',
+  'secured-401-header': 'quazzar/secured-401',
+  'problem-json-media-type': 'quazzar/problem-json',
+  'problem-json-extra-media-type': 'quazzar/problem-json',
+  'rate-limit-documented': 'quazzar/rate-limit-documented',
+  'rate-limit-documented-number': 'quazzar/rate-limit-documented',
+  'operation-operationId': 'operation-operationId',
+  'no-invalid-media-type-examples': 'no-invalid-media-type-examples',
+  'no-invalid-schema-examples': 'no-invalid-schema-examples',
+};
+const SPLIT_BROKEN = { file: `${fixtures}/split/broken/openapi.yaml`, rule: 'quazzar/secured-401' };
+const VALID = [`${fixtures}/valid/all-rules.yaml`, `${fixtures}/split/valid/openapi.yaml`];
+
+interface LintProblem {
+  ruleId: string;
+  severity: 'error' | 'warn';
+  message: string;
+  location: { source: { ref: string }; pointer: string }[];
+}
+interface LintReport {
+  totals: { errors: number; warnings: number };
+  problems: LintProblem[];
+}
+
+/** `redocly lint --format json` prints one JSON object per linted file, back to back. */
+function parseReports(stdout: string): LintReport[] {
+  const reports: LintReport[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < stdout.length; i += 1) {
+    const ch = stdout[i];
+    if (inString) {
+      if (ch === '\\') i += 1;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{') {
+      if (depth === 0) start = i;
+      depth += 1;
+    } else if (ch === '}') {
+      depth -= 1;
+      if (depth === 0) reports.push(JSON.parse(stdout.slice(start, i + 1)) as LintReport);
+    }
+  }
+  return reports;
+}
+
+function runLint(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, 'lint', '--config', 'redocly.yaml', '--format', 'json', '--max-problems', '1000', ...args],
+      { cwd: root, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' }, maxBuffer: 32 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const errorRules = (report: LintReport | undefined): string[] =>
+  [...new Set((report?.problems ?? []).filter((p) => p.severity === 'error').map((p) => p.ruleId))].sort();
+
+describe('lint rules (redocly.yaml + openapi/rules/)', () => {
+  const files = [...VALID, SPLIT_BROKEN.file, ...Object.keys(BROKEN).map((name) => `${fixtures}/broken/${name}.yaml`)];
+  const byFile = new Map<string, LintReport>();
+  let exitCode = -1;
+
+  beforeAll(async () => {
+    const { code, stdout, stderr } = await runLint(files);
+    exitCode = code;
+    const reports = parseReports(stdout);
+    // One report per file, in the order given: anything else means the CLI failed early.
+    if (reports.length !== files.length) {
+      throw new Error(`expected ${files.length} lint reports, got ${reports.length}\n${stderr}\n${stdout.slice(0, 2000)}`);
+    }
+    files.forEach((file, i) => byFile.set(file, reports[i]!));
+  });
+
+  it('every fixture under broken/ is in the table, and every quazzar rule has a fixture', () => {
+    const onDisk = readdirSync(path.join(root, fixtures, 'broken')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    expect(onDisk.sort()).toEqual(Object.keys(BROKEN).sort());
+    const configured = [...readFileSync(path.join(root, 'redocly.yaml'), 'utf8').matchAll(/^\s+(quazzar\/[a-z0-9-]+):\s*error\s*$/gm)].map((m) => m[1]);
+    expect(configured.length).toBeGreaterThanOrEqual(5);
+    for (const rule of configured) expect(Object.values(BROKEN)).toContain(rule);
+  });
+
+  it('fails the run (exit code 1) because the broken fixtures have errors', () => {
+    expect(exitCode).toBe(1);
+  });
+
+  it.each(VALID)('%s yields no error', (file) => {
+    const report = byFile.get(file);
+    expect(report?.problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  it.each(Object.entries(BROKEN))('broken/%s.yaml fires exactly %s', (name, rule) => {
+    expect(errorRules(byFile.get(`${fixtures}/broken/${name}.yaml`))).toEqual([rule]);
+  });
+
+  it('follows $refs across files: the split fixture fires quazzar/secured-401 in the referenced file', () => {
+    const report = byFile.get(SPLIT_BROKEN.file);
+    expect(errorRules(report)).toEqual([SPLIT_BROKEN.rule]);
+    const refs = report?.problems.filter((p) => p.severity === 'error').map((p) => p.location[0]?.source.ref);
+    expect(refs).toEqual(['test/fixtures/split/broken/responses/Unauthorized.yaml']);
+  });
+
+  it('the contract itself (both apis of redocly.yaml) lints without errors, as `npm run lint` must', async () => {
+    const { code, stdout, stderr } = await runLint([]);
+    const reports = parseReports(stdout);
+    expect(reports.length, stderr).toBe(2);
+    const errors = reports.flatMap((r) => r.problems.filter((p) => p.severity === 'error'));
+    expect(errors.map((p) => `${p.ruleId} ${p.location[0]?.source.ref}${p.location[0]?.pointer}: ${p.message}`)).toEqual([]);
+    expect(code).toBe(0);
+  });
+});
