@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, newSession, testEnv, type TestApp } from '../../test/helpers.ts';
+import { runAdminCommand } from './commands.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
+}
+
+describe('admin commands', () => {
+  it('deactivate stops the live token at once; activate brings the account back', async () => {
+    const { user, token } = await newSession(t);
+    const a = io();
+    expect(await runAdminCommand(['deactivate', user.email.toUpperCase()], t.deps.db, t.clock, a.io)).toBe(0);
+    expect(a.out.join()).toContain('is now deactivated');
+    expect((await t.request('/users/me', { token })).status).toBe(401);
+    const login = await t.request('/auth/login', { json: { email: user.email, password: user.password } });
+    expect(login.status).toBe(403);
+    expect(await runAdminCommand(['activate', user.email], t.deps.db, t.clock, io().io)).toBe(0);
+    expect((await t.request('/users/me', { token })).status).toBe(200);
+  });
+
+  it('revoke-sessions logs the account out everywhere', async () => {
+    const { user, token } = await newSession(t);
+    const a = io();
+    expect(await runAdminCommand(['revoke-sessions', user.email], t.deps.db, t.clock, a.io)).toBe(0);
+    expect(a.out.join()).toMatch(/Revoked 1 session/);
+    expect((await t.request('/users/me', { token })).status).toBe(401);
+  });
+
+  it('clear errors and non-zero exit codes', async () => {
+    const unknown = io();
+    expect(await runAdminCommand(['deactivate', 'nobody@example.com'], t.deps.db, t.clock, unknown.io)).toBe(1);
+    expect(unknown.err.join()).toContain('No account');
+    const bad = io();
+    expect(await runAdminCommand(['explode'], t.deps.db, t.clock, bad.io)).toBe(2);
+    expect(bad.err.join()).toContain('Unknown command');
+    expect(await runAdminCommand(['deactivate'], t.deps.db, t.clock, io().io)).toBe(2);
+    const help = io();
+    expect(await runAdminCommand(['help'], t.deps.db, t.clock, help.io)).toBe(0);
+    expect(help.out.join()).toContain('deactivate <email>');
+  });
+
+  it('the CLI runs as a process against the configured database', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'admin-'));
+    const env = { ...process.env, ...testEnv({ DATABASE_URL: `sqlite:${path.join(dir, 'q.sqlite')}` }) } as NodeJS.ProcessEnv;
+    const run = promisify(execFile);
+    const cli = path.resolve(import.meta.dirname, 'cli.ts');
+    const failed = await run(process.execPath, ['--import', 'tsx', cli, 'deactivate', 'nobody@example.com'], { env }).catch((e) => e);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('No account has the e-mail address nobody@example.com');
+    const help = await run(process.execPath, ['--import', 'tsx', cli, 'help'], { env });
+    expect(help.stdout).toContain('Usage: npm run admin');
+  });
+});

@@ -1,0 +1,39 @@
+import type { AppDeps, Principal } from '../deps.ts';
+import { API_KEY_PREFIX, authenticateApiKey } from '../api-keys/authenticate.ts';
+import { verifyAccessToken } from '../sessions/access-token.ts';
+import { isSessionLiveForActiveUser } from '../sessions/sessions.ts';
+
+/**
+ * What the Authorization header carried: nothing usable, a bad credential, or a principal.
+ * Resolved once per request, then read by the `session` / `apiKey` security handlers and by
+ * the token-keyed rate limit.
+ */
+export type Credential =
+  | { kind: 'none' }
+  | { kind: 'invalid' }
+  | { kind: 'valid'; principal: Principal };
+
+// RFC 6750 §2.1 b64token.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** Tokens come from the Authorization header only, never from the query string or a cookie. */
+export async function resolveCredential(deps: AppDeps, authorization: string | undefined): Promise<Credential> {
+  if (authorization === undefined || authorization === '') return { kind: 'none' };
+  // Another scheme (Basic, …) carries no bearer credential at all (RFC 6750 §3.1).
+  if (!/^bearer(\s|$)/i.test(authorization)) return { kind: 'none' };
+  const match = BEARER.exec(authorization);
+  const token = match?.[1];
+  if (token === undefined) return { kind: 'invalid' };
+
+  if (token.startsWith(API_KEY_PREFIX)) {
+    const principal = await authenticateApiKey(deps, token);
+    return principal === null ? { kind: 'invalid' } : { kind: 'valid', principal };
+  }
+
+  const now = deps.clock.now();
+  const claims = await verifyAccessToken(deps.keys.jwtSecret, token, now);
+  if (claims === null) return { kind: 'invalid' };
+  // A signed token is only as good as its session row: logout and resets revoke at once.
+  if (!(await isSessionLiveForActiveUser(deps.db, claims.sessionId, claims.userId, now))) return { kind: 'invalid' };
+  return { kind: 'valid', principal: { kind: 'session', userId: claims.userId, sessionId: claims.sessionId } };
+}

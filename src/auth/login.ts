@@ -1,0 +1,60 @@
+import type { operations } from '../../generated/api.d.ts';
+import type { AppDeps, OperationHandler } from '../deps.ts';
+import { Problem } from '../errors/problem.ts';
+import { budgetKey } from '../rate-limit/limiter.ts';
+import { effectiveLimit, rateLimitedProblem } from '../rate-limit/enforce.ts';
+import { createSession } from '../sessions/sessions.ts';
+import { verifyLoginSecondFactor } from '../totp/login-factor.ts';
+import { toSummary } from '../users/mappers.ts';
+import { findUserByEmail, normalizeEmail } from '../users/repository.ts';
+import { BEARER_REALM } from '../openapi/hooks.ts';
+import { DummyHash, verifyPassword } from './passwords.ts';
+
+type LoginBody = operations['login']['requestBody']['content']['application/json'];
+type LoginResponse = operations['login']['responses'][200]['content']['application/json'];
+
+const invalidCredentials = (): Problem =>
+  new Problem(401, 'invalid_credentials', 'Invalid email or password.', { headers: { 'WWW-Authenticate': BEARER_REALM } });
+
+/**
+ * Guards in a fixed order: per-account failure budget → password (dummy hash for unknown
+ * addresses, so both cost one scrypt) → account state → second factor → new session.
+ * Nothing about the account is revealed before the password was right.
+ */
+export function createLoginHandler(deps: AppDeps): OperationHandler {
+  const dummy = new DummyHash(deps.config.scryptLogN);
+  // Computed now, so that even the first unknown-address login costs one scrypt, not two.
+  void dummy.get();
+  const failures = deps.contract.operation('login').failureRateLimit;
+
+  return async (c, ctx) => {
+    const body = c.request.requestBody as LoginBody;
+    const account = budgetKey('account', normalizeEmail(body.email));
+    if (failures !== undefined) {
+      const limit = effectiveLimit(deps, failures);
+      const state = await deps.limiter.peek(failures.policy, account, limit, failures.window_seconds * 1000);
+      if (!state.allowed) throw rateLimitedProblem(failures, limit, state);
+    }
+
+    try {
+      const user = await findUserByEmail(deps.db, body.email);
+      const passwordOk = await verifyPassword(user?.password_hash ?? (await dummy.get()), body.password);
+      if (user === undefined || !passwordOk) throw invalidCredentials();
+      if (!user.is_active) throw new Problem(403, 'account_deactivated', 'Account is deactivated.');
+      if (user.totp_enabled) await verifyLoginSecondFactor(deps, user, body.totp_code);
+
+      const session = await createSession(deps, user.id);
+      const response: LoginResponse = { access_token: session.accessToken, token_type: 'bearer', user: toSummary(user) };
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      ctx.body = response;
+    } catch (err) {
+      // Failed logins (401/403) also spend the account's budget, so one address cannot be
+      // guessed at from many IPs (SECURITY.md 7).
+      if (failures !== undefined && err instanceof Problem && (err.status === 401 || err.status === 403)) {
+        await deps.limiter.consume(failures.policy, account, effectiveLimit(deps, failures), failures.window_seconds * 1000);
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import * as scryptNs from 'scrypt-kdf';
+
+// scrypt-kdf's types declare named exports, but its runtime has only a default export (STACK.md).
+const scrypt = (scryptNs as unknown as { default: typeof scryptNs }).default;
+
+/** scrypt with a fresh salt; logN/r/p travel inside the stored hash, so they can be raised later. */
+export async function hashPassword(password: string, logN: number): Promise<string> {
+  const key = await scrypt.kdf(password, { logN, r: 8, p: 1 });
+  return Buffer.from(key).toString('base64');
+}
+
+export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
+  try {
+    return await scrypt.verify(Buffer.from(storedHash, 'base64'), password);
+  } catch {
+    return false; // a corrupt stored hash never lets anyone in
+  }
+}
+
+/**
+ * A hash of a random password with the server's parameters. Login verifies unknown e-mail
+ * addresses against it, so "no such user" costs the same time as "wrong password".
+ */
+export class DummyHash {
+  #hash: Promise<string> | undefined;
+  constructor(private readonly logN: number) {}
+
+  get(): Promise<string> {
+    this.#hash ??= hashPassword(randomBytes(24).toString('base64url'), this.logN);
+    return this.#hash;
+  }
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** `x-rate-limit` / `x-rate-limit-failures` of an operation (DECISIONS.md §5). */
+export interface RateLimitSpec {
+  policy: string;
+  limit: number;
+  window_seconds: number;
+  key: 'ip' | 'token' | 'account';
+}
+
+export interface OperationSpec {
+  operationId: string;
+  method: string;
+  path: string;
+  security: Record<string, string[]>[] | undefined;
+  rateLimit: RateLimitSpec;
+  failureRateLimit: RateLimitSpec | undefined;
+  raw: Record<string, unknown>;
+}
+
+/** The bundled contract and the facts the server reads from it (never copied into code). */
+export interface Contract {
+  document: Record<string, any>;
+  operations: Map<string, OperationSpec>;
+  operation(operationId: string): OperationSpec;
+  /** Request body limit, from `x-request-body-limit-bytes`. */
+  bodyLimitBytes: number;
+}
+
+export const CONTRACT_PATH = fileURLToPath(new URL('../generated/openapi.json', import.meta.url));
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+
+let cached: Contract | undefined;
+
+/** Loaded once per process: the file is the build output of `npm run generate`. */
+export function loadContract(path = CONTRACT_PATH): Contract {
+  if (cached !== undefined && path === CONTRACT_PATH) return cached;
+  const document = JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
+  const contract = parseContract(document);
+  if (path === CONTRACT_PATH) cached = contract;
+  return contract;
+}
+
+export function parseContract(document: Record<string, any>): Contract {
+  const operations = new Map<string, OperationSpec>();
+  for (const [path, item] of Object.entries<Record<string, any>>(document.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method] as Record<string, any> | undefined;
+      if (op === undefined) continue;
+      const operationId = op.operationId as string | undefined;
+      if (operationId === undefined) throw new Error(`contract: ${method.toUpperCase()} ${path} has no operationId`);
+      operations.set(operationId, {
+        operationId,
+        method,
+        path,
+        security: op.security ?? document.security,
+        rateLimit: rateLimitOf(op['x-rate-limit'], `${operationId} x-rate-limit`),
+        failureRateLimit: op['x-rate-limit-failures'] === undefined
+          ? undefined
+          : rateLimitOf(op['x-rate-limit-failures'], `${operationId} x-rate-limit-failures`),
+        raw: op,
+      });
+    }
+  }
+  const bodyLimitBytes = bodyLimitOf(document);
+  return {
+    document,
+    operations,
+    bodyLimitBytes,
+    operation(operationId) {
+      const op = operations.get(operationId);
+      if (op === undefined) throw new Error(`contract: no operation ${operationId}`);
+      return op;
+    },
+  };
+}
+
+function rateLimitOf(value: unknown, where: string): RateLimitSpec {
+  const v = value as Partial<RateLimitSpec> | undefined;
+  if (
+    v === undefined || typeof v.policy !== 'string' || !Number.isInteger(v.limit) ||
+    !Number.isInteger(v.window_seconds) || !['ip', 'token', 'account'].includes(v.key as string)
+  ) {
+    throw new Error(`contract: ${where} is missing or malformed`);
+  }
+  return v as RateLimitSpec;
+}
+
+/** The limit may sit at the root or in `info`; every operation shares it. */
+function bodyLimitOf(document: Record<string, any>): number {
+  const value = document['x-request-body-limit-bytes'] ?? document.info?.['x-request-body-limit-bytes'];
+  if (!Number.isInteger(value) || value <= 0) throw new Error('contract: x-request-body-limit-bytes is missing');
+  return value as number;
+}

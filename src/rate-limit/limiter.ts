@@ -1,0 +1,43 @@
+/** The outcome of counting one request against a fixed-window budget. */
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Requests left in the current window after this one (0 when refused). */
+  remaining: number;
+  /** Milliseconds until the current window closes. */
+  resetMs: number;
+}
+
+/**
+ * Fixed windows: a window opens at the first counted request of a key and closes
+ * `windowMs` later. A refused request is not counted. Budgets are stored under
+ * `${key}|${policy}` where `key` comes from `budgetKey()`, so `reset(budgetKey('ip', x))`
+ * clears every ip-keyed budget of one client.
+ */
+export interface RateLimiter {
+  consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /** The state of a budget without counting (used for the per-account failed-login budget). */
+  peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /** Deletes every budget whose stored key starts with `keyPrefix`; returns how many. */
+  reset(keyPrefix: string): Promise<number>;
+}
+
+export type BudgetKind = 'ip' | 'token' | 'account';
+
+/** `value` is URI-encoded so that no IP (IPv6 colons) or e-mail can collide with a separator. */
+export function budgetKey(kind: BudgetKind, value: string): string {
+  return `${kind}|${encodeURIComponent(value)}|`;
+}
+
+export function storedKey(policy: string, key: string): string {
+  return key + policy;
+}
+
+/** Shared arithmetic of both stores, given the window's start and the count after this request. */
+export function resultOf(windowStart: number, countAfter: number, limit: number, windowMs: number, now: number): RateLimitResult {
+  const allowed = countAfter <= limit;
+  return {
+    allowed,
+    remaining: Math.max(0, limit - countAfter),
+    resetMs: Math.max(0, windowStart + windowMs - now),
+  };
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import knex, { type Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { ShiftableClock } from '../clock.ts';
+import { connectDatabase, migrateToLatest } from '../db/connect.ts';
+import { KnexRateLimiter } from './knex-store.ts';
+import { budgetKey, type RateLimiter } from './limiter.ts';
+import { MemoryRateLimiter } from './memory-store.ts';
+
+/** The same contract for every store: fixed windows, refusals not counted, prefix reset. */
+function behavesAsFixedWindow(name: string, make: (clock: ShiftableClock) => Promise<{ limiter: RateLimiter; close(): Promise<void> }>) {
+  describe(name, () => {
+    const clock = new ShiftableClock(() => 1_700_000_000_000);
+    let limiter: RateLimiter;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ limiter, close } = await make(clock));
+    });
+    afterAll(async () => {
+      await close?.();
+    });
+
+    it('allows `limit` requests per window, refuses the next without counting it, reopens after the window', async () => {
+      const key = budgetKey('ip', `10.0.0.${Math.random()}`);
+      for (let i = 1; i <= 3; i++) {
+        const r = await limiter.consume('p', key, 3, 60_000);
+        expect(r).toEqual({ allowed: true, remaining: 3 - i, resetMs: 60_000 - (i - 1) * 1000 });
+        clock.advance(1000);
+      }
+      const refused = await limiter.consume('p', key, 3, 60_000);
+      expect(refused).toEqual({ allowed: false, remaining: 0, resetMs: 57_000 });
+      expect((await limiter.peek('p', key, 3, 60_000)).allowed).toBe(false);
+      clock.advance(57_000);
+      expect(await limiter.consume('p', key, 3, 60_000)).toEqual({ allowed: true, remaining: 2, resetMs: 60_000 });
+    });
+
+    it('keeps policies and keys apart; reset clears every budget under a prefix', async () => {
+      const ipA = budgetKey('ip', '2001:db8::1');
+      const ipB = budgetKey('ip', '2001:db8::1:2');
+      await limiter.consume('login', ipA, 1, 60_000);
+      await limiter.consume('register', ipA, 1, 60_000);
+      await limiter.consume('login', ipB, 1, 60_000);
+      expect((await limiter.consume('login', ipA, 1, 60_000)).allowed).toBe(false);
+      expect(await limiter.reset(ipA)).toBe(2);
+      expect((await limiter.consume('login', ipA, 1, 60_000)).allowed).toBe(true);
+      expect((await limiter.consume('login', ipB, 1, 60_000)).allowed).toBe(false);
+    });
+
+    it('counts exactly under concurrency', async () => {
+      const key = budgetKey('token', randomUUID());
+      const results = await Promise.all(Array.from({ length: 40 }, () => limiter.consume('authenticated', key, 25, 60_000)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(25);
+    });
+  });
+}
+
+behavesAsFixedWindow('MemoryRateLimiter', async (clock) => ({ limiter: new MemoryRateLimiter(clock), close: async () => {} }));
+
+behavesAsFixedWindow('KnexRateLimiter on SQLite', async (clock) => {
+  const db = connectDatabase({ client: 'sqlite', filename: ':memory:' });
+  await migrateToLatest(db);
+  return { limiter: new KnexRateLimiter(db, clock), close: () => db.destroy() };
+});
+
+const pgUrl = process.env.TEST_DATABASE_URL;
+if (pgUrl !== undefined) {
+  behavesAsFixedWindow('KnexRateLimiter on PostgreSQL', async (clock) => {
+    const schema = `rl_${randomUUID().replace(/-/g, '')}`;
+    const admin: Knex = knex({ client: 'pg', connection: pgUrl });
+    await admin.raw(`create schema "${schema}"`);
+    const url = new URL(pgUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const db = connectDatabase({ client: 'pg', connectionString: url.toString() });
+    await migrateToLatest(db);
+    return {
+      limiter: new KnexRateLimiter(db, clock),
+      close: async () => {
+        await db.destroy();
+        await admin.raw(`drop schema "${schema}" cascade`);
+        await admin.destroy();
+      },
+    };
+  });
+} else {
+  describe.skip('KnexRateLimiter on PostgreSQL (skipped: set TEST_DATABASE_URL=postgres://… to run it)', () => {
+    it('needs TEST_DATABASE_URL', () => {});
+  });
+}
