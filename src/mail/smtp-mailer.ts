@@ -1,0 +1,23 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import { InFlight, type Mail, type Mailer } from './mailer.ts';
+
+/** Sends through an SMTP relay. Pooled: a new connection per mail costs ~100 ms. */
+export class SmtpMailer implements Mailer {
+  readonly #transport: Transporter;
+  readonly #from: string;
+  readonly #inFlight = new InFlight();
+
+  constructor(smtpUrl: string, from: string) {
+    this.#transport = nodemailer.createTransport({ url: smtpUrl, pool: true });
+    this.#from = from;
+  }
+
+  async send(mail: Mail): Promise<void> {
+    await this.#inFlight.track(this.#transport.sendMail({ from: this.#from, ...mail }));
+  }
+
+  async close(): Promise<void> {
+    await this.#inFlight.settle();
+    this.#transport.close();
+  }
+}

@@ -1,0 +1,38 @@
+import type { operations } from '../../generated/api.d.ts';
+import { sessionOf } from '../auth/principal.ts';
+import type { AppDeps, OperationHandlers } from '../deps.ts';
+import { disableTotpWithCode, enableTotp, provisionTotpSecret } from './totp-service.ts';
+
+type Json<Op extends keyof operations, S extends keyof operations[Op]['responses']> =
+  operations[Op]['responses'][S] extends { content: { 'application/json': infer B } } ? B : never;
+type VerifyBody = operations['verifyTotp']['requestBody']['content']['application/json'];
+type DisableBody = operations['disableTotp']['requestBody']['content']['application/json'];
+
+export function createTotpHandlers(deps: AppDeps): OperationHandlers {
+  return {
+    async provisionTotp(_c, ctx) {
+      const body: Json<'provisionTotp', 200> = await provisionTotpSecret(deps, sessionOf(ctx).userId);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      ctx.body = body;
+    },
+
+    async verifyTotp(c, ctx) {
+      const session = sessionOf(ctx);
+      const { code } = c.request.requestBody as VerifyBody;
+      const backupCodes = await enableTotp(deps, session.userId, session.sessionId, code);
+      const body: Json<'verifyTotp', 200> = { message: 'TOTP successfully enabled', backup_codes: backupCodes };
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      ctx.body = body;
+    },
+
+    async disableTotp(c, ctx) {
+      const { code } = c.request.requestBody as DisableBody;
+      await disableTotpWithCode(deps, sessionOf(ctx).userId, code);
+      const body: Json<'disableTotp', 200> = { message: 'TOTP disabled' };
+      ctx.status = 200;
+      ctx.body = body;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Knex } from 'knex';
+import { Problem } from '../errors/problem.ts';
+
+/** 5 wrong codes in a row (login, verify, disable together) lock TOTP checks 15 minutes. */
+export const TOTP_MAX_FAILURES = 5;
+export const TOTP_LOCK_MS = 15 * 60 * 1000;
+
+export function assertTotpNotLocked(lockedUntil: number | null, now: number): void {
+  if (lockedUntil === null || lockedUntil <= now) return;
+  const retryAfter = Math.max(1, Math.ceil((lockedUntil - now) / 1000));
+  throw new Problem(429, 'totp_locked', 'Too many wrong codes: code checks are locked for a while.', {
+    headers: { 'Retry-After': String(retryAfter) },
+  });
+}
+
+/**
+ * Counts one wrong code. The increment happens in SQL so concurrent failures are all
+ * counted; the fifth locks the checks and restarts the count for after the lock. Failures
+ * of requests that raced past the lock check while a lock was being set are not counted.
+ */
+export async function recordTotpFailure(db: Knex, userId: string, now: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    const counted = await trx('users')
+      .where({ id: userId })
+      .andWhere((q) => q.whereNull('totp_locked_until').orWhere('totp_locked_until', '<=', now))
+      .update({ totp_failed_count: trx.raw('totp_failed_count + 1') });
+    if (counted === 0) return;
+    const row = await trx('users').where({ id: userId }).first('totp_failed_count');
+    if (row && Number(row.totp_failed_count) >= TOTP_MAX_FAILURES) {
+      await trx('users').where({ id: userId }).update({ totp_failed_count: 0, totp_locked_until: now + TOTP_LOCK_MS });
+    }
+  });
+}
+
+/** A right code ends the run of failures. */
+export async function clearTotpFailures(db: Knex, userId: string): Promise<void> {
+  await db('users').where({ id: userId }).andWhere('totp_failed_count', '>', 0).update({ totp_failed_count: 0 });
+}
