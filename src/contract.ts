@@ -26,6 +26,8 @@ export interface Contract {
   operation(operationId: string): OperationSpec;
   /** Request body limit, from `x-request-body-limit-bytes`. */
   bodyLimitBytes: number;
+  /** TOTP lockout, from `x-totp-lockout`: wrong codes in a row, and the lock's length. */
+  totpLockout: { maxFailures: number; lockMs: number };
 }
 
 export const CONTRACT_PATH = fileURLToPath(new URL('../generated/openapi.json', import.meta.url));
@@ -64,10 +66,12 @@ export function parseContract(document: Record<string, any>): Contract {
     }
   }
   const bodyLimitBytes = bodyLimitOf(document);
+  const totpLockout = totpLockoutOf(document);
   return {
     document,
     operations,
     bodyLimitBytes,
+    totpLockout,
     operation(operationId) {
       const op = operations.get(operationId);
       if (op === undefined) throw new Error(`contract: no operation ${operationId}`);
@@ -92,4 +96,14 @@ function bodyLimitOf(document: Record<string, any>): number {
   const value = document['x-request-body-limit-bytes'] ?? document.info?.['x-request-body-limit-bytes'];
   if (!Number.isInteger(value) || value <= 0) throw new Error('contract: x-request-body-limit-bytes is missing');
   return value as number;
+}
+
+function totpLockoutOf(document: Record<string, any>): Contract['totpLockout'] {
+  const v = document['x-totp-lockout'] as { max_failures?: unknown; lock_seconds?: unknown } | undefined;
+  const maxFailures = v?.max_failures;
+  const lockSeconds = v?.lock_seconds;
+  if (!Number.isInteger(maxFailures) || (maxFailures as number) < 1 || !Number.isInteger(lockSeconds) || (lockSeconds as number) < 1) {
+    throw new Error('contract: x-totp-lockout must be {max_failures: integer >= 1, lock_seconds: integer >= 1}');
+  }
+  return { maxFailures: maxFailures as number, lockMs: (lockSeconds as number) * 1000 };
 }

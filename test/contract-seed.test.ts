@@ -413,6 +413,8 @@ describe('the schemas of DECISIONS.md §2', () => {
     expect(s.ApiKeyCreated.properties.key.pattern).toBe('^qzk_[A-Za-z0-9_-]{43}$');
     expect(s.User.properties.phone.type).toEqual(['string', 'null']);
     expect(contract['x-request-body-limit-bytes']).toBe(16384);
+    // DESIGN.md: 5 wrong codes in a row lock TOTP checks for 15 minutes.
+    expect(contract['x-totp-lockout']).toEqual({ max_failures: 5, lock_seconds: 900 });
   });
 });
 

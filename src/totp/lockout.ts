@@ -1,9 +1,14 @@
 import type { Knex } from 'knex';
+import { loadContract } from '../contract.ts';
 import { Problem } from '../errors/problem.ts';
 
-/** 5 wrong codes in a row (login, verify, disable together) lock TOTP checks 15 minutes. */
-export const TOTP_MAX_FAILURES = 5;
-export const TOTP_LOCK_MS = 15 * 60 * 1000;
+/**
+ * Wrong codes in a row (login, verify, disable together) that lock TOTP checks, and for how
+ * long: the contract's `x-totp-lockout` (5 and 15 minutes), never a number of our own.
+ */
+const { maxFailures, lockMs } = loadContract().totpLockout;
+export const TOTP_MAX_FAILURES = maxFailures;
+export const TOTP_LOCK_MS = lockMs;
 
 export function assertTotpNotLocked(lockedUntil: number | null, now: number): void {
   if (lockedUntil === null || lockedUntil <= now) return;
