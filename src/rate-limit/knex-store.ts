@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
-import { resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
+import { isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
 
 const SWEEP_EVERY = 5000;
 /** Rows whose window opened longer ago than this are deleted now and then (longest window: 1 h). */
@@ -25,7 +25,8 @@ export class KnexRateLimiter implements RateLimiter {
   async consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     const now = this.#clock.now();
     if (--this.#untilSweep <= 0) await this.#sweep(now);
-    const expired = 'rate_limits.window_start + ? <= ?';
+    // Closed: past its end, or opening in the future (the clock was moved back).
+    const expired = '(rate_limits.window_start + ? <= ? OR rate_limits.window_start > ?)';
     const raw = await this.#db.raw(
       `INSERT INTO rate_limits ("key", window_start, "count") VALUES (?, ?, 1)
        ON CONFLICT ("key") DO UPDATE SET
@@ -34,7 +35,7 @@ export class KnexRateLimiter implements RateLimiter {
                         WHEN rate_limits."count" <= ? THEN rate_limits."count" + 1
                         ELSE rate_limits."count" END
        RETURNING window_start, "count"`,
-      [storedKey(policy, key), now, windowMs, now, windowMs, now, limit],
+      [storedKey(policy, key), now, windowMs, now, now, windowMs, now, now, limit],
     );
     const row = firstRow(raw);
     return resultOf(Number(row.window_start), Number(row.count), limit, windowMs, now);
@@ -43,7 +44,7 @@ export class KnexRateLimiter implements RateLimiter {
   async peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     const now = this.#clock.now();
     const row = await this.#db('rate_limits').where('key', storedKey(policy, key)).first('window_start', 'count');
-    if (row === undefined || now >= Number(row.window_start) + windowMs) return { allowed: true, remaining: limit, resetMs: windowMs };
+    if (row === undefined || !isWindowOpen(Number(row.window_start), windowMs, now)) return { allowed: true, remaining: limit, resetMs: windowMs };
     const count = Number(row.count);
     return { ...resultOf(Number(row.window_start), count + 1, limit, windowMs, now), remaining: Math.max(0, limit - count) };
   }

@@ -28,6 +28,15 @@ export function budgetKey(kind: BudgetKind, value: string): string {
   return `${kind}|${encodeURIComponent(value)}|`;
 }
 
+/**
+ * Whether a window that opened at `start` is still open at `now`. A window that opens in the
+ * future (the clock was moved back, e.g. by the harness after an advance) counts as closed, so
+ * a budget is never blocked for as long as the clock had been ahead.
+ */
+export function isWindowOpen(start: number, windowMs: number, now: number): boolean {
+  return now >= start && now < start + windowMs;
+}
+
 export function storedKey(policy: string, key: string): string {
   return key + policy;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
+import { isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
 
 interface Window {
   start: number;
@@ -25,7 +25,7 @@ export class MemoryRateLimiter implements RateLimiter {
     if (--this.#untilSweep <= 0) this.#sweep(now);
     const id = storedKey(policy, key);
     let w = this.#windows.get(id);
-    if (w === undefined || now >= w.start + w.windowMs) {
+    if (w === undefined || !isWindowOpen(w.start, w.windowMs, now)) {
       w = { start: now, windowMs, count: 0 };
       this.#windows.set(id, w);
     }
@@ -36,7 +36,7 @@ export class MemoryRateLimiter implements RateLimiter {
   async peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     const now = this.#clock.now();
     const w = this.#windows.get(storedKey(policy, key));
-    if (w === undefined || now >= w.start + w.windowMs) return { allowed: true, remaining: limit, resetMs: windowMs };
+    if (w === undefined || !isWindowOpen(w.start, w.windowMs, now)) return { allowed: true, remaining: limit, resetMs: windowMs };
     // "allowed" here means: one more request would still fit.
     return { ...resultOf(w.start, w.count + 1, limit, windowMs, now), remaining: Math.max(0, limit - w.count) };
   }
@@ -54,6 +54,6 @@ export class MemoryRateLimiter implements RateLimiter {
 
   #sweep(now: number): void {
     this.#untilSweep = SWEEP_EVERY;
-    for (const [id, w] of this.#windows) if (now >= w.start + w.windowMs) this.#windows.delete(id);
+    for (const [id, w] of this.#windows) if (!isWindowOpen(w.start, w.windowMs, now)) this.#windows.delete(id);
   }
 }

@@ -34,6 +34,16 @@ function behavesAsFixedWindow(name: string, make: (clock: ShiftableClock) => Pro
       expect(await limiter.consume('p', key, 3, 60_000)).toEqual({ allowed: true, remaining: 2, resetMs: 60_000 });
     });
 
+    it('opens a new window when the clock moves back before the start of a window', async () => {
+      const key = budgetKey('ip', `10.0.1.${Math.random()}`);
+      clock.advance(3_600_000); // e.g. the harness moved the server an hour ahead…
+      expect((await limiter.consume('p', key, 1, 60_000)).allowed).toBe(true);
+      expect((await limiter.consume('p', key, 1, 60_000)).allowed).toBe(false);
+      clock.reset(); // …and back (harness /clock/reset): the budget is not blocked for that hour
+      expect((await limiter.peek('p', key, 1, 60_000)).allowed).toBe(true);
+      expect(await limiter.consume('p', key, 1, 60_000)).toEqual({ allowed: true, remaining: 0, resetMs: 60_000 });
+    });
+
     it('keeps policies and keys apart; reset clears every budget under a prefix', async () => {
       const ipA = budgetKey('ip', '2001:db8::1');
       const ipB = budgetKey('ip', '2001:db8::1:2');
