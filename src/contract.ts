@@ -26,8 +26,6 @@ export interface Contract {
   operation(operationId: string): OperationSpec;
   /** Request body limit, from `x-request-body-limit-bytes`. */
   bodyLimitBytes: number;
-  /** TOTP lockout, from `x-totp-lockout`: wrong codes in a row, and the lock's length. */
-  totpLockout: { maxFailures: number; lockMs: number };
 }
 
 export const CONTRACT_PATH = fileURLToPath(new URL('../generated/openapi.json', import.meta.url));
@@ -66,12 +64,10 @@ export function parseContract(document: Record<string, any>): Contract {
     }
   }
   const bodyLimitBytes = bodyLimitOf(document);
-  const totpLockout = totpLockoutOf(document);
   return {
     document,
     operations,
     bodyLimitBytes,
-    totpLockout,
     operation(operationId) {
       const op = operations.get(operationId);
       if (op === undefined) throw new Error(`contract: no operation ${operationId}`);
@@ -98,7 +94,8 @@ function bodyLimitOf(document: Record<string, any>): number {
   return value as number;
 }
 
-function totpLockoutOf(document: Record<string, any>): Contract['totpLockout'] {
+/** TOTP lockout of the API contract (`x-totp-lockout`): wrong codes in a row, and the lock's length. */
+export function totpLockoutOf(document: Record<string, any>): { maxFailures: number; lockMs: number } {
   const v = document['x-totp-lockout'] as { max_failures?: unknown; lock_seconds?: unknown } | undefined;
   const maxFailures = v?.max_failures;
   const lockSeconds = v?.lock_seconds;

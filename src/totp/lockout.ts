@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import { loadContract } from '../contract.ts';
+import { loadContract, totpLockoutOf } from '../contract.ts';
 import { Problem } from '../errors/problem.ts';
 
 /**
  * Wrong codes in a row (login, verify, disable together) that lock TOTP checks, and for how
  * long: the contract's `x-totp-lockout` (5 and 15 minutes), never a number of our own.
  */
-const { maxFailures, lockMs } = loadContract().totpLockout;
+const { maxFailures, lockMs } = totpLockoutOf(loadContract().document);
 export const TOTP_MAX_FAILURES = maxFailures;
 export const TOTP_LOCK_MS = lockMs;
 
