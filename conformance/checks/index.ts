@@ -1,0 +1,40 @@
+import type { CheckDef } from '../framework/types.ts';
+import { accessChecks } from './access.ts';
+import { accountsChecks } from './accounts.ts';
+import { apiKeysChecks } from './api-keys.ts';
+import { errorsChecks } from './errors.ts';
+import { loginChecks } from './login.ts';
+import { negativeChecks } from './negative.ts';
+import { passwordResetChecks } from './password-reset.ts';
+import { rateLimitsChecks } from './rate-limits.ts';
+import { sessionsChecks } from './sessions.ts';
+import { totpChecks } from './totp.ts';
+import { usersChecks } from './users.ts';
+
+// Every check of the suite, in run order. Rate limits run late (they spend whole budgets on
+// purpose); errors run last because some of its checks judge every exchange of the run.
+
+export const AREAS = ['accounts', 'login', 'sessions', 'users', 'totp', 'password-reset', 'api-keys', 'access', 'negative', 'rate-limits', 'errors'];
+
+const registered: CheckDef[] = [
+  ...accountsChecks,
+  ...loginChecks,
+  ...sessionsChecks,
+  ...usersChecks,
+  ...totpChecks,
+  ...passwordResetChecks,
+  ...apiKeysChecks,
+  ...accessChecks,
+  ...negativeChecks,
+  ...rateLimitsChecks,
+  ...errorsChecks,
+];
+
+export const allChecks: CheckDef[] = [...registered].sort((a, b) => AREAS.indexOf(a.area) - AREAS.indexOf(b.area));
+
+const ids = new Set<string>();
+for (const check of allChecks) {
+  if (ids.has(check.id)) throw new Error(`duplicate check id ${check.id}`);
+  if (!AREAS.includes(check.area)) throw new Error(`check ${check.id} has an unknown area ${check.area}`);
+  ids.add(check.id);
+}

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import type { RunOptions } from './framework/types.ts';
+
+// The command line, parsed and checked apart from running (so it can be tested).
+
+export const HELP = (defaultContract: string): string => `quazzar-conformance — prove a deployment of the Quazzar Space auth API against its contract
+
+Usage: quazzar-conformance --base-url URL [options]
+
+  --base-url URL            the deployment to test (required), e.g. http://localhost:3000
+  --smtp-port N             listen for the deployment's mail on this port (real SMTP, no auth):
+                            point the deployment's SMTP at it; enables the password-reset checks
+  --smtp-host HOST          address the SMTP sink listens on (default 127.0.0.1)
+  --client-ip-header NAME   a header the deployment trusts for the client address (e.g.
+                            x-forwarded-for); the suite then simulates one client per check, so
+                            rate-limit budgets rarely bind and per-client limits can be tested
+  --harness-url URL         the conformance harness (e.g. http://localhost:3000/__harness):
+                            server clock, account (de)activation, budget resets
+  --harness-token TOKEN     its bearer token (or env QUAZZAR_HARNESS_TOKEN)
+  --only LIST               run only these areas or requirement ids (comma separated)
+  --skip LIST               skip these areas or requirement ids (comma separated)
+  --report-dir DIR          where junit.xml, report.json and report.html go
+                            (default reports/conformance)
+  --contract PATH           the bundled OpenAPI document (default: the one shipped with the
+                            suite, ${defaultContract})
+  --timeout-ms N            per-check timeout in ms (default 120000)
+  --list                    list the checks (id, level, area, needs) and exit
+  --help                    this text
+
+Areas: accounts, login, sessions, users, totp, password-reset, api-keys, access, negative,
+rate-limits, errors. Without --client-ip-header the suite paces itself to the documented limits
+(it prints its estimated run time first). Checks needing what was not offered (SMTP sink,
+harness, client-ip header) are reported as SKIPPED with the reason.
+
+Exit status: 0 no MUST requirement failed; 1 at least one did; 2 usage error.`;
+
+export class UsageError extends Error {}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | 'help' | 'list' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'base-url': { type: 'string' },
+      'smtp-port': { type: 'string' },
+      'smtp-host': { type: 'string' },
+      'client-ip-header': { type: 'string' },
+      'harness-url': { type: 'string' },
+      'harness-token': { type: 'string' },
+      only: { type: 'string' },
+      skip: { type: 'string' },
+      'report-dir': { type: 'string' },
+      contract: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (values.list) return 'list';
+  if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+  const baseUrl = values['base-url'];
+  if (!baseUrl) throw new UsageError('--base-url is required');
+  if (!/^https?:\/\/[^/]+/u.test(baseUrl)) throw new UsageError(`--base-url must be an http(s) URL, got ${baseUrl}`);
+  const integer = (name: string, value: string | undefined, min: number, max: number): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer ${min}..${max}, got ${value}`);
+    return n;
+  };
+  const list = (value: string | undefined): string[] | undefined =>
+    value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
+  const harnessToken = values['harness-token'] ?? env['QUAZZAR_HARNESS_TOKEN'];
+  if (values['harness-url'] && !harnessToken) throw new UsageError('--harness-url needs --harness-token (or QUAZZAR_HARNESS_TOKEN)');
+  const header = values['client-ip-header'];
+  if (header !== undefined && !/^[A-Za-z0-9-]+$/u.test(header)) throw new UsageError(`--client-ip-header must be a header name, got ${header}`);
+  const smtpPort = integer('smtp-port', values['smtp-port'], 0, 65535);
+  const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1000, 3_600_000);
+  const only = list(values.only);
+  const skip = list(values.skip);
+  return {
+    baseUrl,
+    ...(smtpPort !== undefined ? { smtpPort } : {}),
+    ...(values['smtp-host'] ? { smtpHost: values['smtp-host'] } : {}),
+    ...(header ? { clientIpHeader: header } : {}),
+    ...(values['harness-url'] && harnessToken ? { harnessUrl: values['harness-url'], harnessToken } : {}),
+    ...(only ? { only } : {}),
+    ...(skip ? { skip } : {}),
+    reportDir: values['report-dir'] ?? 'reports/conformance',
+    ...(values.contract ? { contractPath: values.contract } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  };
+}

@@ -1,0 +1,57 @@
+import { HELP, parseCli } from './cli-args.ts';
+import { DEFAULT_CONTRACT, runConformance } from './run.ts';
+
+// `quazzar-conformance` / `npm run conformance -- …`. Exit 0 when no MUST requirement failed,
+// 1 when one did, 2 on a usage error (or when the suite itself could not run).
+
+// `quazzar-conformance --list | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(process.argv.slice(2), process.env);
+  } catch (error) {
+    console.error(`quazzar-conformance: ${(error as Error).message}\nTry --help.`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    console.log(HELP(DEFAULT_CONTRACT));
+    return 0;
+  }
+  if (parsed === 'list') {
+    const { allChecks } = await import('./checks/index.ts');
+    for (const c of allChecks) console.log(`${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.area.padEnd(15)} ${c.title}${c.needs?.length ? ` [needs ${c.needs.join(', ')}]` : ''}`);
+    return 0;
+  }
+  if (parsed.only || parsed.skip) {
+    const { allChecks } = await import('./checks/index.ts');
+    const known = new Set(allChecks.flatMap((c) => [c.area.toLowerCase(), c.id.toLowerCase()]));
+    const unknown = [...(parsed.only ?? []), ...(parsed.skip ?? [])].filter((x) => !known.has(x.toLowerCase()));
+    if (unknown.length) {
+      console.error(`quazzar-conformance: unknown area or requirement id: ${unknown.join(', ')}\nTry --list.`);
+      return 2;
+    }
+  }
+  // Ctrl-C once: finish the current check, skip the rest, clean up and write the reports
+  // (a run against a real deployment should not leave its sessions and keys behind).
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    console.error('\ninterrupted: finishing the current check, then cleaning up (Ctrl-C again to quit at once)');
+    interrupt.abort();
+  });
+  try {
+    const result = await runConformance({ ...parsed, interrupt: interrupt.signal });
+    if (interrupt.signal.aborted) return 130;
+    return result.exitCode;
+  } catch (error) {
+    console.error(`quazzar-conformance: the suite could not run: ${(error as Error).message ?? String(error)}`);
+    return 2;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,76 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Tracker } from './tracker.ts';
+import type { Account, AccountFactory, CheckContext, Client, Session } from './types.ts';
+
+// Accounts the suite creates live in the run's namespace (`qz-conf-<runid>-<n>@example.com`)
+// so that a run against a real deployment is recognisable and never touches anyone else's
+// account; each has a strong random password.
+
+const ALPHANUMERIC = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+export function strongPassword(): string {
+  let out = '';
+  for (let i = 0; i < 22; i += 1) out += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
+  // A non-ASCII letter: passwords are any Unicode (SEC 1), and the suite uses that every time.
+  return `${out}-ß${randomBytes(2).toString('hex')}`;
+}
+
+export class AccountPool {
+  private counter = 0;
+  private sharedSession: Promise<Session> | undefined;
+
+  constructor(
+    readonly runId: string,
+    private readonly tracker: Tracker,
+  ) {}
+
+  newEmail(): string {
+    this.counter += 1;
+    return `qz-conf-${this.runId}-${this.counter}@example.com`;
+  }
+
+  /** The factory a check sees: calls go through the check's own client and assertions. */
+  factoryFor(ctx: Pick<CheckContext, 'client' | 'expectStatus' | 'require'>): AccountFactory {
+    const create = async (opts: { password?: string; fullName?: string; companyName?: string; client?: Client } = {}): Promise<Account> => {
+      const email = this.newEmail();
+      const password = opts.password ?? strongPassword();
+      const fullName = opts.fullName ?? `Conformance ${this.runId}`;
+      const ex = await (opts.client ?? ctx.client).call('register', {
+        body: { email, password, full_name: fullName, ...(opts.companyName ? { company_name: opts.companyName } : {}) },
+      });
+      ctx.expectStatus(ex, 201, `registering a fresh account ${email}`);
+      const account: Account = { id: String(ex.body?.id), email, password, fullName };
+      this.tracker.addAccount(account);
+      return account;
+    };
+    const login = async (account: Account, opts: { totpCode?: string; client?: Client } = {}): Promise<Session> => {
+      const ex = await (opts.client ?? ctx.client).call('login', {
+        body: { email: account.email, password: account.password, ...(opts.totpCode ? { totp_code: opts.totpCode } : {}) },
+      });
+      ctx.expectStatus(ex, 200, `logging in as ${account.email}`);
+      ctx.require(typeof ex.body?.access_token === 'string', 'login 200 without an access_token', ex);
+      return { account, token: ex.body.access_token as string, exchange: ex };
+    };
+    return {
+      newEmail: () => this.newEmail(),
+      newPassword: strongPassword,
+      create,
+      login,
+      shared: () => {
+        // Created once per run, by the first check that asks; a failure there is retried by
+        // the next check rather than cached.
+        if (!this.sharedSession) {
+          this.sharedSession = create().then((account) => login(account));
+          this.sharedSession.catch(() => (this.sharedSession = undefined));
+        }
+        return this.sharedSession.then((session) => {
+          if (!this.tracker.isLive(session.token)) {
+            this.sharedSession = login(session.account);
+            return this.sharedSession;
+          }
+          return session;
+        });
+      },
+    };
+  }
+}

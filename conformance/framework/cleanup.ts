@@ -1,0 +1,69 @@
+import type { ContractClient } from './client.ts';
+import type { Tracker } from './tracker.ts';
+import type { Harness } from './types.ts';
+
+// After the checks: undo through the public API what the run created — revoke its API keys,
+// disable TOTP (with a backup code the suite was shown), log its sessions out — and list what
+// stays behind (accounts cannot be deleted through the API).
+
+export async function cleanUp(opts: {
+  client: ContractClient;
+  tracker: Tracker;
+  harness?: Harness;
+  runId: string;
+}): Promise<string[]> {
+  const { client, tracker } = opts;
+  const left: string[] = [];
+
+  /** A live session of the account, logging in (with a spare backup code under TOTP) if none. */
+  const sessionOf = async (email: string): Promise<string | undefined> => {
+    for (const c of tracker.credentials.values()) if (c.kind === 'session' && c.live && c.email === email) return c.token;
+    const account = tracker.accounts.get(email);
+    if (!account || tracker.deactivated.has(email)) return undefined;
+    const totp = tracker.totp.get(email);
+    const code = totp?.enabled ? totp.backupCodes.pop() : undefined;
+    const ex = await client.call('login', { body: { email: account.email, password: account.password, ...(code ? { totp_code: code } : {}) } });
+    return ex.status === 200 ? (ex.body?.access_token as string) : undefined;
+  };
+
+  for (const key of tracker.apiKeys.values()) {
+    if (key.revoked) continue;
+    const token = await sessionOf(key.email);
+    const ex = token ? await client.call('revokeApiKey', { params: { keyId: key.id }, token }) : undefined;
+    if (ex?.status !== 204 && ex?.status !== 404) left.push(`API key ${key.id} of ${key.email} (could not revoke${ex ? `: ${ex.status}` : ''})`);
+  }
+  for (const [email, totp] of tracker.totp) {
+    if (!totp.enabled) continue;
+    const token = await sessionOf(email);
+    const code = totp.backupCodes.pop();
+    const ex = token && code ? await client.call('disableTotp', { body: { code }, token }) : undefined;
+    if (ex?.status !== 200) left.push(`TOTP still enabled on ${email}${ex ? ` (disable answered ${ex.status})` : ' (no session or backup code left)'}`);
+  }
+  let loggedOut = 0;
+  for (const c of [...tracker.credentials.values()]) {
+    if (c.kind !== 'session' || !c.live) continue;
+    const ex = await client.call('logout', { token: c.token });
+    if (ex.status === 200) loggedOut += 1;
+  }
+  if (opts.harness) {
+    for (const email of [...tracker.deactivated]) {
+      try {
+        await opts.harness.activateAccount(email);
+      } catch {
+        left.push(`${email} still deactivated`);
+      }
+    }
+    try {
+      const clock = await opts.harness.getClock();
+      if (clock.offset_seconds !== 0) await opts.harness.resetClock();
+    } catch (error) {
+      left.push(`harness clock not reset: ${(error as Error).message}`);
+    }
+  }
+  if (tracker.accounts.size) {
+    left.unshift(
+      `${tracker.accounts.size} account(s) qz-conf-${opts.runId}-*@example.com (the API cannot delete accounts); ${loggedOut} session(s) logged out`,
+    );
+  }
+  return left;
+}

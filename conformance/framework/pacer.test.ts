@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { createContract } from './contract.ts';
+import { Pacer, parseRateLimit } from './pacer.ts';
+
+// A two-operation contract: "login" 2 per 60 s per IP (+ failures per account), "me" per token.
+const contract = createContract({
+  openapi: '3.1.0',
+  paths: {
+    '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 2, window_seconds: 60, key: 'ip' }, 'x-rate-limit-failures': { policy: 'login-failures', limit: 3, window_seconds: 3600, key: 'account' } } },
+    '/me': { get: { operationId: 'me', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'authenticated', limit: 5, window_seconds: 60, key: 'token' } } },
+  },
+});
+
+function fakeTime() {
+  const clock = { now: 1_000_000, slept: [] as number[] };
+  return {
+    clock,
+    options: {
+      now: () => clock.now,
+      sleep: async (ms: number) => {
+        clock.slept.push(ms);
+        clock.now += ms;
+      },
+    },
+  };
+}
+
+const ok = { status: 200, headers: {} };
+
+describe('Pacer', () => {
+  it('lets the limit through, then waits until the window has closed on the server', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    for (let i = 0; i < 2; i += 1) pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, true), ok);
+    expect(clock.slept).toEqual([]);
+    const started = clock.now;
+    await pacer.acquire(login, { ip: 'a' }, true);
+    // The window opened at the first answer: 60 s plus the safety margin later.
+    expect(clock.now - started).toBeGreaterThanOrEqual(60_000);
+    expect(clock.now - started).toBeLessThan(62_000);
+  });
+
+  it('keeps budgets per key and never waits for an unpaced call', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    for (let i = 0; i < 3; i += 1) pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, false), ok);
+    pacer.settle(login, { ip: 'b' }, await pacer.acquire(login, { ip: 'b' }, true), ok);
+    expect(clock.slept).toEqual([]);
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(-1);
+    expect(pacer.remaining(login.rateLimit!, { ip: 'b' })).toBe(1);
+  });
+
+  it('does not count what the server does not count (429, 413, 415, malformed JSON)', async () => {
+    const { options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    for (const answer of [{ status: 429, headers: {} }, { status: 413, headers: {} }, { status: 400, code: 'malformed_json', headers: {} }]) {
+      pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, false), answer);
+    }
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(0); // the 429 taught it the budget is spent
+    const fresh = new Pacer(contract, options);
+    for (const answer of [{ status: 413, headers: {} }, { status: 415, headers: {} }]) {
+      fresh.settle(login, { ip: 'a' }, await fresh.acquire(login, { ip: 'a' }, false), answer);
+    }
+    expect(fresh.remaining(login.rateLimit!, { ip: 'a' })).toBe(2);
+  });
+
+  it('counts failed logins per account and paces on them', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    for (let i = 0; i < 3; i += 1) {
+      const keys = { ip: `ip${i}`, email: 'x@example.com' };
+      pacer.settle(login, keys, await pacer.acquire(login, keys, true), { status: 401, headers: {} });
+    }
+    // An hour is not worth waiting: the call fails at once, saying why.
+    await expect(pacer.acquire(login, { ip: 'other', email: 'x@example.com' }, true)).rejects.toThrow(/login-failures.*spent for another 36\d\d s/u);
+    const patient = new Pacer(contract, { ...options, maxWaitMs: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 3; i += 1) {
+      const keys = { ip: `ip${i}`, email: 'x@example.com' };
+      patient.settle(login, keys, await patient.acquire(login, keys, true), { status: 401, headers: {} });
+    }
+    const started = clock.now;
+    await patient.acquire(login, { ip: 'other', email: 'x@example.com' }, true);
+    expect(clock.now - started).toBeGreaterThanOrEqual(3_600_000);
+  });
+
+  it('learns nothing from a TOTP lockout 429 (not a rate-limit budget)', async () => {
+    const { options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, true), { status: 429, code: 'totp_locked', headers: { 'retry-after': '900' } });
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(2);
+  });
+
+  it('refuses to wait longer than the documented window (a 429 with a huge Retry-After)', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, true), { status: 429, headers: { 'retry-after': '3600' } });
+    const started = clock.now;
+    await expect(pacer.acquire(login, { ip: 'a' }, true)).rejects.toThrow(/"login" budget/u);
+    expect(clock.now).toBe(started);
+  });
+
+  it('trusts the server where it is more pessimistic (RateLimit header), and learns from clock moves', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login');
+    pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, true), { status: 200, headers: { ratelimit: '"login";r=0;t=30' } });
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(0);
+    pacer.clockAdvanced(61);
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(2);
+    const started = clock.now;
+    await pacer.acquire(login, { ip: 'a' }, true);
+    expect(clock.now).toBe(started);
+  });
+
+  it('keys token budgets by the credential', async () => {
+    const { options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const me = contract.operation('me');
+    pacer.settle(me, { ip: 'a', token: 't1' }, await pacer.acquire(me, { ip: 'a', token: 't1' }, true), ok);
+    expect(pacer.remaining(me.rateLimit!, { ip: 'a', token: 't1' })).toBe(4);
+    expect(pacer.remaining(me.rateLimit!, { ip: 'a', token: 't2' })).toBe(5);
+    expect(pacer.remaining(me.rateLimit!, { ip: 'a' })).toBe(5);
+  });
+});
+
+describe('parseRateLimit', () => {
+  it('reads the named item of the IETF draft header', () => {
+    expect(parseRateLimit('"login";r=3;t=42', 'login')).toEqual({ remaining: 3, resetSeconds: 42 });
+    expect(parseRateLimit('"a";r=1;t=2, "login";r=0;t=9', 'login')).toEqual({ remaining: 0, resetSeconds: 9 });
+    expect(parseRateLimit('garbage', 'login')).toBeUndefined();
+    expect(parseRateLimit(undefined, 'login')).toBeUndefined();
+  });
+});

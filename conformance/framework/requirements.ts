@@ -1,0 +1,29 @@
+import type { CheckResult, Exchange } from './types.ts';
+import { CONTRACT_REQUIREMENTS } from './validate-exchange.ts';
+
+const MAX_FINDINGS = 40;
+
+/** One result per CONTRACT-* requirement over every exchange of the run (all MUST). */
+export function requirementResults(exchanges: readonly Exchange[]): CheckResult[] {
+  return Object.entries(CONTRACT_REQUIREMENTS).map(([id, title]) => {
+    const hits = exchanges.flatMap((ex) => ex.violations.filter((v) => v.requirement === id).map((v) => ({ ex, v })));
+    const findings = hits.slice(0, MAX_FINDINGS).map(({ ex, v }) => ({
+      message: `${ex.request.method} ${new URL(ex.request.url).pathname} → ${ex.status} (${ex.checkId}): ${v.message}`,
+      requirement: id,
+      exchangeId: ex.id,
+    }));
+    if (hits.length > MAX_FINDINGS) findings.push({ message: `… and ${hits.length - MAX_FINDINGS} more`, requirement: id, exchangeId: hits[MAX_FINDINGS]!.ex.id });
+    return {
+      id,
+      area: 'contract',
+      level: 'MUST' as const,
+      title,
+      outcome: hits.length ? ('fail' as const) : ('pass' as const),
+      ...(hits.length ? { reason: findings[0]!.message } : {}),
+      findings,
+      notes: [`${exchanges.length} exchanges validated`],
+      exchangeIds: [...new Set(hits.map((h) => h.ex.id))],
+      durationMs: 0,
+    };
+  });
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { AccountPool } from './accounts.ts';
+import { createContract } from './contract.ts';
+import { Pacer } from './pacer.ts';
+import { runChecks, type RunnerDeps } from './runner.ts';
+import { Tracker } from './tracker.ts';
+import type { CheckDef, Exchange } from './types.ts';
+
+// The runner's verdicts, without any HTTP: levels, needs, skips, timeouts, cleanups.
+
+const contract = createContract({ openapi: '3.1.0', paths: {} });
+
+function deps(over: Partial<RunnerDeps> = {}): RunnerDeps {
+  const tracker = new Tracker();
+  const exchanges: Exchange[] = [];
+  return {
+    runId: 'test',
+    options: { baseUrl: 'http://127.0.0.1:9' },
+    contract,
+    env: { contract, pacer: new Pacer(contract), tracker, baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000, record: (d) => ({ id: 0, ...d }) },
+    accounts: new AccountPool('test', tracker),
+    nextIp: () => 'self',
+    serverTime: async () => Date.now(),
+    exchanges: () => exchanges,
+    capabilities: { smtp: false, harness: false, clientIp: true },
+    leftBehind: [],
+    timeoutMs: 1000,
+    log: () => {},
+    ...over,
+  };
+}
+
+const check = (over: Partial<CheckDef>): CheckDef => ({ id: 'T-01', area: 'login', level: 'MUST', title: 't', run: async () => {}, ...over });
+
+describe('runChecks', () => {
+  it('turns findings into fail (MUST) or warn (SHOULD), and keeps going after a soft expectation', async () => {
+    const reached: string[] = [];
+    const run = async (ctx: Parameters<CheckDef['run']>[0]) => {
+      ctx.expect(false, 'first');
+      reached.push('after expect');
+      ctx.require(false, 'second');
+      reached.push('after require');
+    };
+    const [must, should] = await runChecks([check({ run }), check({ id: 'T-02', level: 'SHOULD', run })], deps());
+    expect(must).toMatchObject({ outcome: 'fail', reason: 'first' });
+    expect(must!.findings.map((f) => f.message)).toEqual(['first', 'second']);
+    expect(should).toMatchObject({ outcome: 'warn' });
+    expect(reached).toEqual(['after expect', 'after expect']);
+  });
+
+  it('skips with the reason when a need is missing, or when the check says so', async () => {
+    const [needs, said, passed] = await runChecks(
+      [check({ needs: ['harness'] }), check({ id: 'T-02', run: async (ctx) => ctx.skip('not offered') }), check({ id: 'T-03' })],
+      deps(),
+    );
+    expect(needs).toMatchObject({ outcome: 'skip', needs: ['harness'] });
+    expect(needs!.reason).toMatch(/--harness-url/u);
+    expect(said).toMatchObject({ outcome: 'skip', reason: 'not offered' });
+    expect(passed).toMatchObject({ outcome: 'pass' });
+  });
+
+  it('fails a check that throws or outlives its timeout, and reports failed cleanups as left behind', async () => {
+    const d = deps();
+    const [thrown, slow] = await runChecks(
+      [
+        check({
+          run: async (ctx) => {
+            ctx.defer('undo something', async () => {
+              throw new Error('could not');
+            });
+            throw new TypeError('boom');
+          },
+        }),
+        check({ id: 'T-02', timeoutMs: 50, run: (ctx) => ctx.sleep(10_000) }),
+      ],
+      d,
+    );
+    expect(thrown).toMatchObject({ outcome: 'fail', reason: 'the check stopped: boom' });
+    expect(slow!.outcome).toBe('fail');
+    expect(slow!.reason).toMatch(/timed out after 50 ms/u);
+    expect(d.leftBehind).toEqual(['T-01: undo something: could not']);
+  });
+
+  it('skips what is left once interrupted', async () => {
+    const interrupt = new AbortController();
+    const results = await runChecks([check({ run: async () => interrupt.abort() }), check({ id: 'T-02' })], deps({ interrupt: interrupt.signal }));
+    expect(results.map((r) => r.outcome)).toEqual(['pass', 'skip']);
+    expect(results[1]!.reason).toBe('the run was interrupted');
+  });
+});

@@ -1,0 +1,119 @@
+import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
+import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
+
+// Runs checks one after the other (budgets are shared, and a check's timing must not be
+// disturbed by another's burst), each with its own timeout; turns findings into outcomes:
+// a MUST finding → fail, a SHOULD finding → warn; contract violations met by a check's own
+// calls are findings of that check too.
+
+export interface RunnerDeps extends ContextDeps {
+  capabilities: Record<Need, boolean>;
+  /** Cleanups that failed, reported as left behind. */
+  leftBehind: string[];
+  /** Once aborted, the remaining checks are skipped (the run still cleans up and reports). */
+  interrupt?: AbortSignal;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+const NEED_REASON: Record<Need, string> = {
+  smtp: 'needs an SMTP sink: pass --smtp-port N and point the deployment’s SMTP at it',
+  harness: 'needs the conformance harness: pass --harness-url and --harness-token',
+  clientIp: 'needs a trusted client-ip header: pass --client-ip-header NAME (the deployment must trust it)',
+};
+
+export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const width = String(checks.length).length;
+  for (const [index, check] of checks.entries()) {
+    const result = deps.interrupt?.aborted
+      ? { id: check.id, area: check.area, level: check.level, title: check.title, outcome: 'skip' as const, reason: 'the run was interrupted', findings: [], notes: [], exchangeIds: [], durationMs: 0 }
+      : await runOne(check, deps);
+    results.push(result);
+    const reason = result.outcome === 'pass' ? '' : ` — ${result.reason ?? ''}`;
+    deps.log(
+      `[${String(index + 1).padStart(width)}/${checks.length}] ${symbol(result.outcome)} ${check.id} ${check.level} ${check.title} (${(result.durationMs / 1000).toFixed(1)} s)${reason}`,
+    );
+  }
+  return results;
+}
+
+export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckResult> {
+  const started = performance.now();
+  const base = { id: check.id, area: check.area, level: check.level, title: check.title, ...(check.needs ? { needs: check.needs } : {}) };
+  const missing = (check.needs ?? []).filter((need) => !deps.capabilities[need]);
+  if (missing.length) {
+    return { ...base, outcome: 'skip', reason: missing.map((n) => NEED_REASON[n]).join('; '), findings: [], notes: [], exchangeIds: [], durationMs: 0 };
+  }
+  const { ctx, state } = createContext(check, deps);
+  const timeoutMs = check.timeoutMs ?? deps.timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  let skipped: string | undefined;
+  try {
+    await Promise.race([
+      check.run(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Settle the race first, so the verdict says "timed out", then stop the check's calls.
+          reject(new Error(`timed out after ${timeoutMs} ms`));
+          state.controller.abort();
+        }, timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof CheckSkipped) skipped = error.message;
+    else if (!(error instanceof CheckFailed)) {
+      state.findings.push({ message: `the check stopped: ${(error as Error).message ?? String(error)}`, requirement: check.id });
+    }
+  } finally {
+    // Not aborted on completion: deferred cleanups still call through the check's context.
+    clearTimeout(timer);
+  }
+  addViolations(state, deps.exchanges());
+  const result = finish(check, state, skipped, performance.now() - started);
+  await runDeferred(state, deps.leftBehind);
+  return result;
+}
+
+/** The check's own cleanups, newest first, while its sessions are still alive. */
+async function runDeferred(state: CheckState, leftBehind: string[]): Promise<void> {
+  for (const { description, action } of state.deferred.reverse()) {
+    try {
+      await Promise.race([action(), new Promise((_, reject) => setTimeout(() => reject(new Error('cleanup timed out')), 60_000).unref())]);
+    } catch (error) {
+      leftBehind.push(`${description}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Contract violations seen on the check's own exchanges become its findings as well. */
+function addViolations(state: CheckState, exchanges: readonly Exchange[]): void {
+  const mine = new Set(state.exchangeIds);
+  for (const ex of exchanges) {
+    if (!mine.has(ex.id)) continue;
+    for (const v of ex.violations) state.findings.push({ message: `${v.requirement}: ${v.message}`, requirement: v.requirement, exchangeId: ex.id });
+  }
+}
+
+function finish(check: CheckDef, state: CheckState, skipped: string | undefined, durationMs: number): CheckResult {
+  let outcome: Outcome = 'pass';
+  if (state.findings.length) outcome = check.level === 'MUST' ? 'fail' : 'warn';
+  else if (skipped !== undefined) outcome = 'skip';
+  return {
+    id: check.id,
+    area: check.area,
+    level: check.level,
+    title: check.title,
+    ...(check.needs ? { needs: check.needs } : {}),
+    outcome,
+    ...(state.findings.length ? { reason: state.findings[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
+    findings: state.findings,
+    notes: state.notes,
+    exchangeIds: state.exchangeIds,
+    durationMs: Math.round(durationMs),
+  };
+}
+
+function symbol(outcome: Outcome): string {
+  return { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' }[outcome];
+}

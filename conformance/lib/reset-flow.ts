@@ -1,0 +1,50 @@
+import type { CheckContext, Exchange } from '../framework/types.ts';
+import { linksInMail } from './smtp-sink.ts';
+
+const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/u;
+const MAIL_TIMEOUT_MS = 15_000;
+
+export interface ResetMail {
+  request: Exchange;
+  link: URL;
+  token: string;
+}
+
+/**
+ * Asks for a reset of `email` and waits for the mail over SMTP; ends the check unless the
+ * request answers 200 and a mail with a `?token=` link arrives.
+ */
+export async function requestResetMail(
+  ctx: CheckContext,
+  email: string,
+  headers: Record<string, string> = {},
+): Promise<ResetMail> {
+  ctx.require(ctx.mail, 'no SMTP sink (declare needs: ["smtp"])');
+  const request = await ctx.call('requestPasswordReset', { body: { email }, headers });
+  ctx.expectStatus(request, 200, 'requestPasswordReset for a registered address');
+  let mail;
+  try {
+    mail = await ctx.mail.waitForMail(email, MAIL_TIMEOUT_MS);
+  } catch (error) {
+    ctx.fail(`no reset mail reached the SMTP sink: ${(error as Error).message}`, request);
+  }
+  const links = linksInMail(mail).flatMap((raw) => {
+    try {
+      return [new URL(raw)];
+    } catch {
+      return [];
+    }
+  });
+  const link = links.find((url) => url.searchParams.has('token'));
+  ctx.require(link, `the reset mail holds no link with a token parameter (links: ${links.map(String).join(', ') || 'none'})`, request);
+  const token = link.searchParams.get('token') ?? '';
+  ctx.require(RESET_TOKEN.test(token), `the reset token must be 43 base64url characters (256 bits), got ${token.length} characters`, request);
+  return { request, link, token };
+}
+
+export function confirmReset(ctx: CheckContext, token: string, newPassword: string, opts: { expect?: number } = {}): Promise<Exchange> {
+  return ctx.call('confirmPasswordReset', {
+    body: { token, new_password: newPassword },
+    ...(opts.expect === undefined ? {} : { expect: opts.expect }),
+  });
+}

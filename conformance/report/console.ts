@@ -1,0 +1,43 @@
+import { formatDuration } from '../framework/estimate.ts';
+import type { RunResult } from '../framework/types.ts';
+
+/** The readable end-of-run summary (lines, printed by the caller). */
+export function consoleSummary(result: RunResult): string[] {
+  const lines: string[] = [''];
+  const all = [...result.checks, ...result.requirements];
+  const bad = all.filter((r) => r.outcome === 'fail' || r.outcome === 'warn');
+  if (bad.length) {
+    lines.push('Failures and warnings:');
+    for (const r of bad) {
+      lines.push(`  ${r.outcome === 'fail' ? 'FAIL' : 'WARN'} ${r.id} ${r.level} — ${r.title}`);
+      for (const f of r.findings.slice(0, 5)) lines.push(`       ${f.message}${f.exchangeId ? ` [#${f.exchangeId}]` : ''}`);
+      if (r.findings.length > 5) lines.push(`       … ${r.findings.length - 5} more (see the HTML report)`);
+    }
+  }
+  const skipped = all.filter((r) => r.outcome === 'skip');
+  if (skipped.length) {
+    lines.push('Skipped:');
+    for (const r of skipped) lines.push(`  SKIP ${r.id} — ${r.reason ?? ''}`);
+  }
+  const exercised = result.coverage.filter((c) => c.exercised > 0).length;
+  const missing = result.coverage.filter((c) => c.exercised === 0);
+  lines.push(
+    `Coverage: ${exercised}/${result.coverage.length} documented (operation, status) pairs exercised${
+      missing.length === 0 ? '' : missing.length <= 15 ? `; not exercised: ${missing.map((c) => `${c.operationId} ${c.status}`).join(', ')}` : ' (the HTML report shows which are not)'
+    }`,
+  );
+  if (result.undocumented.length) lines.push(`Undocumented answers: ${result.undocumented.join(', ')}`);
+  lines.push(`Unplanned 429 answers: ${result.unplanned429}`);
+  if (result.leftBehind.length) {
+    lines.push('Left behind on the deployment:');
+    for (const item of result.leftBehind) lines.push(`  - ${item}`);
+  }
+  const s = result.summary;
+  lines.push(
+    `Result: ${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped — ${result.exchanges.length} requests in ${formatDuration(result.durationMs)} (estimated ${formatDuration(result.estimatedMs)})`,
+  );
+  if (result.exitCode !== 0) lines.push('NOT CONFORMANT: at least one MUST requirement failed.');
+  else if (result.interrupted) lines.push('INTERRUPTED: no MUST requirement failed among the checks that ran; the others were skipped.');
+  else lines.push('CONFORMANT: no MUST requirement failed.');
+  return lines;
+}

@@ -1,0 +1,96 @@
+import { formatDuration } from '../framework/estimate.ts';
+import type { CheckResult, Exchange, RunResult } from '../framework/types.ts';
+import { curlFor } from './curl.ts';
+import { maskExchange } from './mask.ts';
+
+// One self-contained page (inline CSS, no script, no external resource): summary, every
+// requirement's outcome, the coverage matrix, and each failure with its request, response
+// (secrets masked) and a curl command that reproduces it.
+
+const esc = (s: unknown): string =>
+  String(s).replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;');
+
+const MAX_BODY_CHARS = 4000;
+const MAX_EXCHANGES_PER_RESULT = 5;
+
+const CSS = `
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1d2330}
+h1{font-size:1.5rem}h2{margin-top:2rem;border-bottom:1px solid #d7dbe3;padding-bottom:.25rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d7dbe3;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f5f9}.pass{color:#17663a}.fail{color:#b3261e;font-weight:600}.warn{color:#8a5a00;font-weight:600}.skip{color:#5d6475}
+td.hit{background:#e3f5e9;text-align:center}td.miss{background:#fde7e5;text-align:center}td.none{background:#fafafa}
+pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:28rem;white-space:pre-wrap;word-break:break-all}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;color:#fff;font-weight:600}
+.ok{background:#17663a}.ko{background:#b3261e}details{margin:.5rem 0}summary{cursor:pointer}
+`;
+
+export function htmlReport(result: RunResult): string {
+  const byId = new Map(result.exchanges.map((ex) => [ex.id, ex]));
+  const all = [...result.checks, ...result.requirements];
+  const s = result.summary;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Quazzar conformance — ${esc(result.baseUrl)}</title><style>${CSS}</style></head><body>
+<h1>Quazzar Space auth API conformance report</h1>
+<p><span class="badge ${result.exitCode !== 0 ? 'ko">NOT CONFORMANT' : result.interrupted ? 'ko">INTERRUPTED' : 'ok">CONFORMANT'}</span>
+ ${esc(result.baseUrl)} — run <code>${esc(result.runId)}</code> started ${esc(result.startedAt)}, took ${esc(formatDuration(result.durationMs))}
+ (estimated ${esc(formatDuration(result.estimatedMs))}), ${result.exchanges.length} requests.</p>
+<p>${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped.
+ Capabilities: ${Object.entries(result.capabilities).map(([k, v]) => `${esc(k)} ${v ? 'yes' : 'no'}`).join(', ')}.
+ Unplanned 429 answers: ${result.unplanned429}.</p>
+<h2>Requirements</h2>
+<table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>
+${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
+</table>
+<h2>Coverage matrix</h2>
+${coverageTable(result)}
+${result.undocumented.length ? `<p class="fail">Answered but not documented: ${esc(result.undocumented.join(', '))}</p>` : ''}
+<h2>Failures and warnings</h2>
+${all.filter((r) => r.outcome === 'fail' || r.outcome === 'warn').map((r) => failureSection(r, byId)).join('\n') || '<p>None.</p>'}
+<h2>Skipped</h2>
+${all.filter((r) => r.outcome === 'skip').map((r) => `<p id="${esc(r.id)}"><b>${esc(r.id)}</b> ${esc(r.title)} — ${esc(r.reason ?? '')}</p>`).join('\n') || '<p>None.</p>'}
+<h2>Left behind on the deployment</h2>
+${result.leftBehind.length ? `<ul>${result.leftBehind.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '<p>Nothing.</p>'}
+</body></html>
+`;
+}
+
+function coverageTable(result: RunResult): string {
+  const statuses = [...new Set(result.coverage.map((c) => c.status))].sort((a, b) => a - b);
+  const ops = [...new Set(result.coverage.map((c) => c.operationId))];
+  const exercised = result.coverage.filter((c) => c.exercised > 0).length;
+  const rows = ops.map((opId) => {
+    const cells = result.coverage.filter((c) => c.operationId === opId);
+    const first = cells[0]!;
+    const tds = statuses.map((status) => {
+      const cell = cells.find((c) => c.status === status);
+      if (!cell) return '<td class="none"></td>';
+      return cell.exercised ? `<td class="hit" title="${cell.exercised} exchange(s)">✓ ${cell.exercised}</td>` : '<td class="miss" title="documented, never exercised">✗</td>';
+    });
+    return `<tr><th>${esc(opId)}<br><small>${esc(first.method)} ${esc(first.path)}</small></th>${tds.join('')}</tr>`;
+  });
+  return `<p>${exercised} of ${result.coverage.length} documented (operation, status) pairs exercised.</p>
+<table><tr><th>operation</th>${statuses.map((s) => `<th>${s}</th>`).join('')}</tr>
+${rows.join('\n')}</table>`;
+}
+
+function failureSection(r: CheckResult, byId: Map<number, Exchange>): string {
+  const exchangeIds = [...new Set(r.findings.map((f) => f.exchangeId).filter((id): id is number => id !== undefined))].slice(0, MAX_EXCHANGES_PER_RESULT);
+  return `<section id="${esc(r.id)}"><h3 class="${r.outcome}">${r.outcome.toUpperCase()} ${esc(r.id)} [${r.level}] ${esc(r.title)}</h3>
+<ul>${r.findings.map((f) => `<li>${esc(f.message)}${f.exchangeId ? ` <small>(exchange #${f.exchangeId})</small>` : ''}</li>`).join('')}</ul>
+${r.notes.length ? `<p><small>${r.notes.map(esc).join('<br>')}</small></p>` : ''}
+${exchangeIds.map((id) => exchangeBlock(byId.get(id))).join('\n')}</section>`;
+}
+
+function exchangeBlock(ex: Exchange | undefined): string {
+  if (!ex) return '';
+  const m = maskExchange(ex);
+  const head = (h: Record<string, string>): string => Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\n');
+  const cut = (t: string): string => (t.length > MAX_BODY_CHARS ? `${t.slice(0, MAX_BODY_CHARS)}\n… (${t.length} chars)` : t);
+  return `<details open><summary>exchange #${ex.id}: ${esc(m.request.method)} ${esc(m.request.url)} → ${ex.status || esc(ex.error ?? 'no answer')} (${ex.durationMs} ms, client ${esc(ex.client)}, check ${esc(ex.checkId)})</summary>
+<p><b>Request</b></p><pre>${esc(`${m.request.method} ${m.request.url}\n${head(m.request.headers)}${m.request.body !== undefined ? `\n\n${cut(m.request.body)}` : ''}`)}</pre>
+<p><b>Response</b></p><pre>${esc(`${ex.status}\n${head(m.headers)}\n\n${cut(m.text)}`)}</pre>
+<p><b>Reproduce</b></p><pre>${esc(curlFor(ex))}</pre>
+${ex.violations.length ? `<p><b>Contract violations</b></p><ul>${ex.violations.map((v) => `<li>${esc(v.requirement)}: ${esc(v.message)}</li>`).join('')}</ul>` : ''}
+</details>`;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { Exchange, RunResult } from '../framework/types.ts';
+import { curlFor } from './curl.ts';
+import { htmlReport } from './html.ts';
+import { junitXml } from './junit.ts';
+import { maskExchange } from './mask.ts';
+
+const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLWJ5dGVz';
+const KEY = `qzk_${'k'.repeat(43)}`;
+const PASSWORD = 'my-Secret-Passw0rd-ß';
+
+const leaky: Exchange = {
+  id: 7,
+  operationId: 'login',
+  checkId: 'LOGIN-01',
+  client: 'self',
+  request: {
+    method: 'POST',
+    url: 'http://localhost:3000/auth/login?token=abc123',
+    headers: { authorization: `Bearer ${JWT}`, cookie: `access_token=${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'a@example.com', password: PASSWORD, totp_code: '123456' }),
+    bodyBytes: 80,
+  },
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  text: JSON.stringify({ access_token: JWT, key: KEY, secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/Q:a?secret=JBSWY3DPEHPK3PXP&issuer=Quazzar', backup_codes: ['abcd1234'] }),
+  body: { access_token: JWT, key: KEY, secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/Q:a?secret=JBSWY3DPEHPK3PXP&issuer=Quazzar', backup_codes: ['abcd1234'] },
+  durationMs: 3,
+  violations: [{ requirement: 'CONTRACT-SCHEMA', message: 'x' }],
+};
+
+const secrets = [JWT, KEY, PASSWORD, '123456', 'JBSWY3DPEHPK3PXP', 'abcd1234', 'abc123'];
+
+describe('masking', () => {
+  it('removes every credential, password, code and secret from an exchange', () => {
+    const text = JSON.stringify(maskExchange(leaky));
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(text).toContain('a@example.com');
+  });
+
+  it('builds a curl command with the secrets masked', () => {
+    const curl = curlFor(leaky);
+    expect(curl).toMatch(/^curl -i \\\n {2}-X POST/u);
+    expect(curl).toContain("-H 'authorization: Bearer ***'");
+    for (const secret of secrets) expect(curl).not.toContain(secret);
+  });
+});
+
+const result: RunResult = {
+  runId: 'r1',
+  baseUrl: 'http://localhost:3000',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durationMs: 1000,
+  estimatedMs: 900,
+  capabilities: { smtp: false, harness: false, clientIp: false },
+  checks: [
+    { id: 'LOGIN-01', area: 'login', level: 'MUST', title: 'Login <works>', outcome: 'fail', reason: 'broke', findings: [{ message: 'broke & more', requirement: 'LOGIN-01', exchangeId: 7 }], notes: [], exchangeIds: [7], durationMs: 5 },
+    { id: 'TOTP-01', area: 'totp', level: 'MUST', title: 'needs smtp', outcome: 'skip', reason: 'needs an SMTP sink', findings: [], notes: [], exchangeIds: [], durationMs: 0 },
+    { id: 'LOGIN-03', area: 'login', level: 'SHOULD', title: 'timing', outcome: 'warn', reason: 'slow', findings: [{ message: 'slow', requirement: 'LOGIN-03' }], notes: [], exchangeIds: [], durationMs: 1 },
+  ],
+  requirements: [],
+  exchanges: [leaky],
+  coverage: [
+    { operationId: 'login', method: 'POST', path: '/auth/login', status: 200, exercised: 1 },
+    { operationId: 'login', method: 'POST', path: '/auth/login', status: 401, exercised: 0 },
+  ],
+  undocumented: [],
+  unplanned429: 0,
+  leftBehind: [],
+  summary: { pass: 0, fail: 1, warn: 1, skip: 1, mustFailed: 1 },
+  exitCode: 1,
+};
+
+describe('reports', () => {
+  it('JUnit: one testcase per requirement; failure, skipped, and a warning that is not a failure', () => {
+    const xml = junitXml(result);
+    expect(xml.match(/<testcase /gu)).toHaveLength(3);
+    expect(xml).toContain('<failure message="broke" type="LOGIN-01">');
+    expect(xml).toContain('<skipped message="needs an SMTP sink"/>');
+    expect(xml).toContain('Login &lt;works&gt;');
+    expect(xml).toMatch(/<testsuites [^>]*tests="3" failures="1"/u);
+  });
+
+  it('HTML: self-contained, coverage matrix, failure with masked request, response and curl', () => {
+    const html = htmlReport(result);
+    expect(html).not.toMatch(/<script|<link|src="http/u);
+    expect(html).toContain('1 of 2 documented (operation, status) pairs exercised');
+    expect(html).toContain('class="miss"');
+    expect(html).toContain('curl -i');
+    expect(html).toContain('NOT CONFORMANT');
+    for (const secret of secrets) expect(html).not.toContain(secret);
+  });
+});

@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { allChecks, AREAS } from './checks/index.ts';
+import { AccountPool } from './framework/accounts.ts';
+import { cleanUp } from './framework/cleanup.ts';
+import { ContractClient, type ClientEnv } from './framework/client.ts';
+import { loadContract } from './framework/contract.ts';
+import { coverageMatrix } from './framework/coverage.ts';
+import { estimateRunMs, formatDuration } from './framework/estimate.ts';
+import { createHarness } from './framework/harness.ts';
+import { Pacer } from './framework/pacer.ts';
+import { runChecks } from './framework/runner.ts';
+import { requirementResults } from './framework/requirements.ts';
+import { Tracker } from './framework/tracker.ts';
+import { closeTransport, send } from './framework/transport.ts';
+import type { CheckDef, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
+import { startMailSink } from './lib/smtp-sink.ts';
+import { writeReports } from './report/write.ts';
+import { consoleSummary } from './report/console.ts';
+
+// The suite as a function: the CLI and the self-test both call runConformance().
+
+export const DEFAULT_CONTRACT = fileURLToPath(new URL('../generated/openapi.json', import.meta.url));
+export const DEFAULT_HARNESS_CONTRACT = fileURLToPath(new URL('../generated/harness.json', import.meta.url));
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** `--only` / `--skip` entries are areas (`login`) or requirement ids (`LOGIN-03`). */
+export function selectChecks(checks: CheckDef[], only?: string[], skip?: string[]): CheckDef[] {
+  const matches = (check: CheckDef, list: string[]): boolean =>
+    list.some((item) => item.toLowerCase() === check.area.toLowerCase() || item.toUpperCase() === check.id.toUpperCase());
+  return checks.filter((c) => (!only?.length || matches(c, only)) && !(skip?.length && matches(c, skip)));
+}
+
+export async function runConformance(options: RunOptions): Promise<RunResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const runId = options.runId ?? randomBytes(4).toString('hex');
+  const baseUrl = options.baseUrl.replace(/\/+$/u, '');
+  const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const startedAt = new Date();
+  const started = performance.now();
+
+  const exchanges: Exchange[] = [];
+  const tracker = new Tracker();
+  let harness: Harness | undefined;
+  const ipPool = clientAddresses();
+  const pacer = new Pacer(contract, {
+    log,
+    reset: async (policy, id) => {
+      // Only budgets the harness can name: an address (simulated, or the suite's own once
+      // found), or an account.
+      const [, key] = id.split('|') as [string, string];
+      if (!harness) return false;
+      if (key === 'ip:self') {
+        const cleared = await resetOwnAddress(harness);
+        if (cleared) pacer.forget((other) => other.endsWith('|ip:self'));
+        return cleared;
+      }
+      if (key.startsWith('ip:')) return (await harness.resetRateLimits({ ip: key.slice(3) })) >= 0;
+      if (key.startsWith('account:') && policy.key === 'account') return (await harness.resetRateLimits({ email: key.slice(8) })) >= 0;
+      return false;
+    },
+  });
+  const lastDate = { value: Number.NaN, at: 0 };
+  const env: ClientEnv = {
+    contract,
+    pacer,
+    tracker,
+    baseUrl,
+    ...(options.clientIpHeader ? { clientIpHeader: options.clientIpHeader } : {}),
+    timeoutMs: Math.min(timeoutMs, 30_000),
+    record(draft) {
+      const ex: Exchange = { id: exchanges.length + 1, ...draft };
+      exchanges.push(ex);
+      const date = Date.parse(ex.headers['date'] ?? '');
+      if (!Number.isNaN(date)) Object.assign(lastDate, { value: date + 500, at: Date.now() });
+      return ex;
+    },
+  };
+  if (options.harnessUrl && options.harnessToken) {
+    const harnessContractPath = options.harnessContractPath ?? DEFAULT_HARNESS_CONTRACT;
+    const harnessContract = existsSync(harnessContractPath) ? loadContract(harnessContractPath) : undefined;
+    harness = createHarness({ url: options.harnessUrl, token: options.harnessToken, timeoutMs: 10_000, pacer, tracker, ...(harnessContract ? { contract: harnessContract } : {}) });
+  }
+  // A deployment that cannot be reached is a usage problem, not 70 failed checks.
+  const probe = await send({ method: 'GET', url: `${baseUrl}/`, headers: { accept: '*/*' }, timeoutMs: 10_000 });
+  if (probe.status === 0) throw new Error(`cannot reach ${baseUrl}: ${probe.error ?? 'no answer'}`);
+  let mail: MailSink | undefined;
+  if (options.smtpPort !== undefined) mail = await startMailSink({ host: options.smtpHost ?? '127.0.0.1', port: options.smtpPort });
+
+  const capabilities: Record<Need, boolean> = { smtp: !!mail, harness: !!harness, clientIp: !!options.clientIpHeader };
+  const checks = selectChecks(allChecks, options.only, options.skip);
+  const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
+  const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness);
+  log(`quazzar-conformance run ${runId} against ${baseUrl}`);
+  log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
+  log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
+  log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
+
+  const leftBehind: string[] = [];
+  const deps = {
+    runId,
+    options,
+    contract,
+    env,
+    accounts: new AccountPool(runId, tracker),
+    ...(harness ? { harness } : {}),
+    ...(mail ? { mail } : {}),
+    nextIp: () => (options.clientIpHeader ? ipPool() : 'self'),
+    serverTime: async (ctx: { call: ContractClient['call'] }) => {
+      if (harness) return harness.now();
+      if (Date.now() - lastDate.at > 5000) await ctx.call('getHealth');
+      if (Number.isNaN(lastDate.value)) throw new Error('the deployment sends no Date header: cannot tell its time');
+      return lastDate.value + (Date.now() - lastDate.at);
+    },
+    leftBehind,
+    ...(options.interrupt ? { interrupt: options.interrupt } : {}),
+    capabilities,
+    exchanges: () => exchanges,
+    timeoutMs,
+    log,
+  };
+
+  let results;
+  try {
+    results = await runChecks(checks, deps);
+    const cleanupStarted = performance.now();
+    log(`checks done in ${formatDuration(cleanupStarted - started)}; cleaning up…`);
+    const cleaner = new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
+    // What the final cleanup could not undo first, then the checks' own cleanups that failed.
+    leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId })));
+    log(`cleanup done in ${formatDuration(performance.now() - cleanupStarted)}`);
+  } finally {
+    await mail?.close();
+    closeTransport();
+  }
+
+  const { cells, undocumented } = coverageMatrix(contract, exchanges);
+  const requirements = requirementResults(exchanges);
+  const all = [...results, ...requirements];
+  const summary = {
+    pass: all.filter((r) => r.outcome === 'pass').length,
+    fail: all.filter((r) => r.outcome === 'fail').length,
+    warn: all.filter((r) => r.outcome === 'warn').length,
+    skip: all.filter((r) => r.outcome === 'skip').length,
+    mustFailed: all.filter((r) => r.outcome === 'fail' && r.level === 'MUST').length,
+  };
+  const result: RunResult = {
+    runId,
+    baseUrl,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    estimatedMs,
+    capabilities,
+    checks: results,
+    requirements,
+    exchanges,
+    coverage: cells,
+    undocumented,
+    unplanned429: exchanges.filter((e) => e.unplanned429).length,
+    leftBehind,
+    summary,
+    ...(options.interrupt?.aborted ? { interrupted: true } : {}),
+    exitCode: summary.mustFailed === 0 ? 0 : 1,
+  };
+  for (const line of consoleSummary(result)) log(line);
+  if (options.reportDir !== null) {
+    const written = await writeReports(result, options.reportDir ?? 'reports/conformance');
+    log(`reports: ${written.join(', ')}`);
+  }
+  return result;
+}
+
+/**
+ * The address the deployment sees for the suite is not known to the suite; the harness says
+ * how many budgets it cleared, so the first candidate (loopback and local interface addresses)
+ * that clears something is the one — remembered for the next waits.
+ */
+let ownAddress: string | undefined;
+async function resetOwnAddress(harness: Harness): Promise<boolean> {
+  // Nothing cleared: another deployment sees another address (or the budget had run out).
+  if (ownAddress && (await harness.resetRateLimits({ ip: ownAddress })) > 0) return true;
+  ownAddress = undefined;
+  const local = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  const candidates = [...new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1', ...local, ...local.filter((a) => !a.includes(':')).map((a) => `::ffff:${a}`)])];
+  for (const ip of candidates) {
+    if ((await harness.resetRateLimits({ ip })) > 0) {
+      ownAddress = ip;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Simulated client addresses from 198.18.0.0/15 (RFC 2544 benchmarking range), starting at a
+ * random point so that consecutive runs against one deployment do not share budgets. */
+function clientAddresses(): () => string {
+  let n = randomBytes(2).readUInt16BE(0) * 2;
+  return () => {
+    n = (n + 1) % 131072;
+    return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+  };
+}

@@ -1,0 +1,8 @@
+import { contractVariants } from './variants/contract.ts';
+import { credentialVariants } from './variants/credentials.ts';
+import { sessionVariants } from './variants/sessions.ts';
+
+// Every deliberately broken deployment the self-test proves the suite catches.
+
+export type { BrokenVariant, VariantEnv } from './variants/helpers.ts';
+export const variants = [...contractVariants, ...sessionVariants, ...credentialVariants];

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+
+// The reference server, in-process on port 0, configured the way the self-tests need it:
+// harness on, SMTP to the suite's sink port, fast scrypt, in-memory SQLite, and (unless told
+// otherwise) a trusted client-ip header so the suite can simulate many clients.
+
+export const CLIENT_IP_HEADER = 'x-conformance-client-ip';
+/** Where reset links must point (never the Host the client sent). */
+export const PUBLIC_URL = 'https://public.quazzar.test';
+
+export interface RunningReference {
+  url: string;
+  harnessUrl: string;
+  harnessToken: string;
+  smtpPort: number;
+  /** The trusted client-ip header, or undefined when the server trusts none. */
+  clientIpHeader: string | undefined;
+  close(): Promise<void>;
+}
+
+/** A port nobody listens on right now (the suite's SMTP sink binds it later). */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export async function startReference(opts: { trustClientIpHeader?: boolean } = {}): Promise<RunningReference> {
+  const trust = opts.trustClientIpHeader ?? true;
+  const smtpPort = await freePort();
+  const harnessToken = randomBytes(24).toString('base64url');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: 'sqlite::memory:',
+    JWT_SECRET: randomBytes(48).toString('base64'),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    PUBLIC_URL,
+    TRUST_PROXY: trust ? 'true' : 'false',
+    CLIENT_IP_HEADER: CLIENT_IP_HEADER,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    SCRYPT_LOG_N: '10',
+    LOG_LEVEL: 'silent',
+    HARNESS_TOKEN: harnessToken,
+    VALIDATE_RESPONSES: 'false',
+  });
+  const built = await createApp({ config });
+  const server: Server = built.app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    harnessUrl: `${url}/__harness`,
+    harnessToken,
+    smtpPort,
+    clientIpHeader: trust ? CLIENT_IP_HEADER : undefined,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await built.close();
+    },
+  };
+}

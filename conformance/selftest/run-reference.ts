@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { runConformance } from '../run.ts';
+import { startReference } from './reference-server.ts';
+
+// `npm run conformance:slow` (and a developer's loop): the whole suite, or `--only` some of
+// it, against a fresh in-process reference server. `--no-client-ip` makes the server trust no
+// header and `--no-harness` withholds the harness (no clock to move, no budget to reset), so
+// the suite must pace itself through the documented limits in real time (many minutes).
+
+const { values } = parseArgs({
+  options: {
+    'no-client-ip': { type: 'boolean', default: false },
+    'no-harness': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    skip: { type: 'string' },
+    'report-dir': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const list = (raw: string | undefined): string[] | undefined => (raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const trust = !values['no-client-ip'];
+const ref = await startReference({ trustClientIpHeader: trust });
+try {
+  const only = list(values.only);
+  const skip = list(values.skip);
+  const result = await runConformance({
+    baseUrl: ref.url,
+    smtpPort: ref.smtpPort,
+    ...(trust ? { clientIpHeader: ref.clientIpHeader! } : {}),
+    ...(values['no-harness'] ? {} : { harnessUrl: ref.harnessUrl, harnessToken: ref.harnessToken }),
+    ...(only ? { only } : {}),
+    ...(skip ? { skip } : {}),
+    reportDir: values['report-dir'] ?? null,
+    ...(values.quiet ? { log: () => {} } : {}),
+  });
+  const notExercised = result.coverage.filter((c) => c.exercised === 0).map((c) => `${c.operationId} ${c.status}`);
+  console.log(
+    `\n${trust ? 'with' : 'WITHOUT'} a trusted client-ip header, ${values['no-harness'] ? 'WITHOUT' : 'with'} the harness: ${(result.durationMs / 1000).toFixed(1)} s, ` +
+      `exit ${result.exitCode}, unplanned 429: ${result.unplanned429}, not exercised: ${notExercised.join(', ') || 'none'}`,
+  );
+  process.exitCode = result.exitCode === 0 && result.unplanned429 === 0 ? 0 : 1;
+} finally {
+  await ref.close();
+}
