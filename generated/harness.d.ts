@@ -142,6 +142,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/faults/database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the health probe see the database as unreachable
+         * @description Fault injection for the one documented answer a black box cannot otherwise provoke:
+         *     `getHealth` 503 `service_unavailable`. For the next `unavailable_seconds` of server
+         *     time (the harness clock) the server's database probe fails as if the database could
+         *     not be reached, and `GET /health` answers 503. Only the probe is affected: every other
+         *     operation keeps using the database. `0` clears the fault at once.
+         *
+         *     **Rate limit:** 6000 requests per 60 seconds per client IP (policy `harness`).
+         */
+        post: operations["harnessSetDatabaseFault"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -207,6 +233,18 @@ export interface components {
         RateLimitResetResult: {
             /** @description How many budgets were cleared. */
             reset: number;
+        };
+        DatabaseFaultRequest: {
+            /** @description Seconds of server time during which the database probe fails; 0 clears the fault. */
+            unavailable_seconds: number;
+        };
+        /** @description The database fault in force. */
+        DatabaseFault: {
+            /**
+             * Format: date-time
+             * @description Until when (server time) the database probe fails; null when no fault is in force.
+             */
+            unavailable_until: string | null;
         };
     };
     responses: {
@@ -508,6 +546,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RateLimitResetResult"];
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    harnessSetDatabaseFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseFaultRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. The fault now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseFault"];
                 };
             };
             400: components["responses"]["MalformedJson"];

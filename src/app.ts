@@ -65,6 +65,7 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
     limiter: createRateLimiter(config, db, clock),
     contract,
     keys: { jwtSecret: new TextEncoder().encode(config.jwtSecret), dataKey: config.dataEncryptionKey },
+    faults: { databaseUnavailableUntil: null },
   };
 
   const handlers = {

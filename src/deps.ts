@@ -31,6 +31,13 @@ export interface AppDeps {
   limiter: RateLimiter;
   contract: Contract;
   keys: { jwtSecret: Uint8Array; dataKey: Buffer };
+  /** Faults the conformance harness injects (`POST /__harness/faults/database`); none otherwise. */
+  faults: Faults;
+}
+
+export interface Faults {
+  /** Until when (clock ms) the health probe treats the database as unreachable; null: no fault. */
+  databaseUnavailableUntil: number | null;
 }
 
 /** Who made the request: set on `ctx.state.principal` by the security handlers. */

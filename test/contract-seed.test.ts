@@ -440,11 +440,12 @@ describe('the problem codes', () => {
 });
 
 describe('the harness contract', () => {
-  it('has the six operations of DECISIONS.md §9 behind its own bearer token', () => {
+  it('has the seven operations of DECISIONS.md §9 behind its own bearer token', () => {
     const expected = {
       harnessDeactivateAccount: 'post /accounts/deactivate', harnessActivateAccount: 'post /accounts/activate',
       harnessGetClock: 'get /clock', harnessAdvanceClock: 'post /clock/advance',
       harnessResetClock: 'post /clock/reset', harnessResetRateLimits: 'post /rate-limits/reset',
+      harnessSetDatabaseFault: 'post /faults/database',
     };
     const actual = Object.fromEntries(operationsOf(harness).map(({ method, path, op }) => [op.operationId, `${method} ${path}`]));
     expect(actual).toEqual(expected);

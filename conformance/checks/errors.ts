@@ -78,7 +78,7 @@ const no5xx: CheckDef = {
     const stack = /\n\s+at\s+\S+\s+\(|\bat\s+[\w.<>]+\s+\((?:file:\/\/)?\/[^)]+:\d+:\d+\)|node_modules\//u;
     let reported = 0;
     for (const ex of all) {
-      if (ex.status >= 500 && reported++ < 20) ctx.expect(false, `${where(ex)}`, ex);
+      if (ex.status >= 500 && !ex.provoked5xx && reported++ < 20) ctx.expect(false, `${where(ex)}`, ex);
       else if (stack.test(ex.text) && reported++ < 20) ctx.expect(false, `${where(ex)}: the body looks like a stack trace`, ex);
     }
   },
@@ -142,4 +142,25 @@ const noEcho: CheckDef = {
   },
 };
 
-export const errorsChecks: CheckDef[] = [unknownPath, wrongMethod, problemEverywhere, no5xx, securityHeaders, noEcho];
+const health: CheckDef = {
+  id: 'ERRORS-07',
+  area,
+  level: 'MUST',
+  title: 'getHealth answers 200 {"status":"ok"}, and 503 service_unavailable as problem+json (generic, no internals) while the database is unreachable (harness fault)',
+  needs: ['harness'],
+  async run(ctx: CheckContext) {
+    const ok = await ctx.call('getHealth');
+    ctx.expectStatus(ok, 200);
+    ctx.expect(ok.body?.status === 'ok', `getHealth answered ${JSON.stringify(ok.body)}`, ok);
+    await ctx.harness!.setDatabaseFault(60);
+    try {
+      const down = await ctx.call('getHealth', { expect: 503 });
+      expectProblem(ctx, down, 503, 'service_unavailable', 'getHealth with the database unreachable');
+    } finally {
+      await ctx.harness!.setDatabaseFault(0);
+    }
+    ctx.expectStatus(await ctx.call('getHealth'), 200, 'getHealth once the database is back');
+  },
+};
+
+export const errorsChecks: CheckDef[] = [unknownPath, wrongMethod, health, problemEverywhere, no5xx, securityHeaders, noEcho];

@@ -89,6 +89,7 @@ export class ContractClient implements Client {
     }
     const expected = ([] as number[]).concat(opts.expect ?? []);
     const unplanned429 = raw.status === 429 && pace && !expected.includes(429) && json?.['code'] !== 'totp_locked';
+    const provoked5xx = raw.status >= 500 && expected.includes(raw.status) && op?.statuses.includes(raw.status) === true;
     const draft: Omit<Exchange, 'id'> = {
       ...(op ? { operationId: op.operationId } : {}),
       checkId: this.owner.checkId,
@@ -108,6 +109,7 @@ export class ContractClient implements Client {
       ...(raw.error ? { error: raw.error } : {}),
       violations: [],
       ...(unplanned429 ? { unplanned429: true } : {}),
+      ...(provoked5xx ? { provoked5xx: true } : {}),
     };
     if (!opts.unvalidated) draft.violations = validateExchange(env.contract, op, route, draft as Exchange);
     const ex = env.record(draft);

@@ -103,6 +103,9 @@ export function createHarness(opts: {
       if (before > 0) opts.pacer.clockWentBack(before);
       return result;
     },
+    async setDatabaseFault(seconds) {
+      await post('/faults/database', { unavailable_seconds: Math.max(0, Math.ceil(seconds)) });
+    },
     async resetRateLimits(target) {
       const r = await post('/rate-limits/reset', target);
       if (target.ip) opts.pacer.forget((id) => id.endsWith(`|ip:${target.ip}`));

@@ -117,6 +117,9 @@ export interface Exchange {
   violations: Violation[];
   /** A 429 this exchange met although the suite did not provoke it. */
   unplanned429?: boolean;
+  /** A documented 5xx the check provoked on purpose (`expect`, e.g. through a harness fault):
+   * not a CONTRACT-NO-5XX or ERRORS-04 violation. */
+  provoked5xx?: boolean;
 }
 
 /** A simulated client: its own address when `--client-ip-header` is set, else the suite's. */
@@ -207,6 +210,8 @@ export interface Harness {
   resetClock(): Promise<HarnessClock>;
   /** Returns how many budgets were cleared. */
   resetRateLimits(target: { ip?: string; email?: string }): Promise<number>;
+  /** The health probe sees the database as unreachable for `seconds` of server time (0 clears). */
+  setDatabaseFault(seconds: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- contract view

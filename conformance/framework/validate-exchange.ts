@@ -43,7 +43,7 @@ export function validateExchange(
   }
   const status = ex.status;
   const type = mediaType(ex.headers);
-  if (status >= 500) {
+  if (status >= 500 && !ex.provoked5xx) {
     add('CONTRACT-NO-5XX', `answered ${status}${/\n\s+at\s|\.(?:js|ts):\d+/u.test(ex.text) ? ' with what looks like a stack trace' : ''}`);
   }
   if (status >= 400) checkProblem(contract, ex, type, add);

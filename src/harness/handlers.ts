@@ -55,6 +55,14 @@ export function createHarnessHandlers(deps: AppDeps): Record<keyof operations, H
       ctx.body = clockState(clock);
     },
 
+    async harnessSetDatabaseFault(c, ctx) {
+      const { unavailable_seconds: seconds } = c.request.requestBody as Body<'harnessSetDatabaseFault'>;
+      const until = seconds === 0 ? null : deps.clock.now() + seconds * 1000;
+      deps.faults.databaseUnavailableUntil = until;
+      ctx.status = 200;
+      ctx.body = { unavailable_until: until === null ? null : new Date(until).toISOString() } satisfies components['schemas']['DatabaseFault'];
+    },
+
     async harnessResetRateLimits(c, ctx) {
       const { ip, email } = c.request.requestBody as Body<'harnessResetRateLimits'>;
       let reset = 0;

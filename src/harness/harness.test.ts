@@ -59,6 +59,26 @@ describe('harness enabled', () => {
     expect(t.clock.offsetMs).toBe(0);
   });
 
+  it('injects a database fault into the health probe only, for server time, and clears it', async () => {
+    expect((await t.request('/health')).status).toBe(200);
+    const down = await h('/faults/database', { json: { unavailable_seconds: 60 } });
+    expect(down.status).toBe(200);
+    expect(Date.parse(down.body.unavailable_until) - t.clock.now()).toBeGreaterThan(55_000);
+    const health = await t.request('/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect((await newSession(t)).token).toBeTruthy(); // the data path still works
+    t.clock.advance(60_000); // the fault lasts server time: past it, healthy again
+    expect((await t.request('/health')).status).toBe(200);
+    await h('/faults/database', { json: { unavailable_seconds: 3600 } });
+    expect((await t.request('/health')).status).toBe(503);
+    const cleared = await h('/faults/database', { json: { unavailable_seconds: 0 } });
+    expect(cleared.body).toEqual({ unavailable_until: null });
+    expect((await t.request('/health')).status).toBe(200);
+    expect((await h('/faults/database', { json: { unavailable_seconds: 3601 } })).status).toBe(422);
+    t.clock.reset();
+  });
+
   it('advancing the clock expires access tokens', async () => {
     const { token } = await newSession(t);
     expect((await t.request('/users/me', { token })).status).toBe(200);

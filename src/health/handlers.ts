@@ -9,6 +9,8 @@ export function createHealthHandlers(deps: AppDeps): OperationHandlers {
   return {
     async getHealth(_c, ctx) {
       try {
+        const until = deps.faults.databaseUnavailableUntil;
+        if (until !== null && deps.clock.now() < until) throw new Error('database unreachable (fault injected by the conformance harness)');
         await deps.db.raw('select 1');
       } catch (err) {
         deps.log.error('health check: database unreachable', errorFields(err));
