@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RUNTIME_DEPENDENCIES, conformanceManifest, packConformance, suiteFiles } from './pack-conformance.ts';
+
+/** The packages a file imports (bare specifiers, without node: built-ins). */
+function packagesImportedBy(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/gu)].map((m) => m[1]!);
+  return specifiers
+    .filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))
+    .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
+}
+
+describe('npm run pack:conformance', () => {
+  it('declares exactly the packages the suite imports at run time, and never reaches into src/', () => {
+    const files = suiteFiles();
+    expect(files).toContain('conformance/cli.ts');
+    expect(files.some((f) => f.includes('selftest') || f.endsWith('.test.ts'))).toBe(false);
+    const imported = new Set(files.flatMap(packagesImportedBy));
+    expect([...imported].sort()).toEqual([...RUNTIME_DEPENDENCIES].sort());
+    for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toMatch(/from '(\.\.\/)+src\//u);
+    const manifest = conformanceManifest() as { dependencies: Record<string, string>; bin: Record<string, string> };
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([...RUNTIME_DEPENDENCIES].sort());
+    expect(manifest.bin['quazzar-conformance']).toBe('conformance/bin.js');
+  });
+
+  it('packs the suite and the bundled contracts, nothing of the server', () => {
+    const out = mkdtempSync(join(tmpdir(), 'qz-pack-test-'));
+    try {
+      const tarball = packConformance(out);
+      const listed = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      expect(listed).toContain('package/conformance/bin.js');
+      expect(listed).toContain('package/generated/openapi.json');
+      expect(listed).toContain('package/generated/harness.json');
+      expect(listed.filter((f) => f.startsWith('package/src/') || f.includes('selftest'))).toEqual([]);
+      const manifest = JSON.parse(execFileSync('tar', ['xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as { dependencies: Record<string, string> };
+      expect(manifest.dependencies).not.toHaveProperty('better-sqlite3');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,85 @@
+// `npm run pack:conformance`: packs the conformance suite alone as `quazzar-conformance-<v>.tgz`,
+// with only the dependencies the suite imports at run time, so an implementer's CI installs it
+// in seconds (the toolkit's own tarball also carries the server's native SQLite driver, which
+// compiles from source). The suite and the bundled contracts are copied as they are: nothing
+// about the API is written here.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** What the suite imports at run time (checked by scripts/pack-conformance.test.ts). */
+export const RUNTIME_DEPENDENCIES = ['ajv', 'ajv-formats', 'jsqr', 'mailparser', 'pngjs', 'smtp-server', 'tsx'];
+const CONTRACTS = ['generated/openapi.json', 'generated/harness.json'];
+
+/** The suite's files: everything under conformance/ but its own tests and self-tests. */
+export function suiteFiles(dir = join(ROOT, 'conformance')): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'selftest') files.push(...suiteFiles(path));
+    } else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) || entry.name === 'bin.js') {
+      files.push(relative(ROOT, path));
+    }
+  }
+  return files.sort();
+}
+
+export function conformanceManifest(): Record<string, unknown> {
+  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    license: string;
+    engines: Record<string, string>;
+    dependencies: Record<string, string>;
+  };
+  const dependencies = Object.fromEntries(
+    RUNTIME_DEPENDENCIES.map((name) => {
+      const range = root.dependencies[name];
+      if (range === undefined) throw new Error(`package.json has no dependency ${name}, which the suite imports`);
+      return [name, range];
+    }),
+  );
+  return {
+    name: 'quazzar-conformance',
+    version: root.version,
+    description: 'Conformance suite for the Quazzar Space authentication API: proves any deployment against the contract.',
+    type: 'module',
+    license: root.license,
+    engines: root.engines,
+    bin: { 'quazzar-conformance': 'conformance/bin.js' },
+    dependencies,
+  };
+}
+
+/** Stages the package in a temporary folder and packs it into `outDir`; returns the tarball path. */
+export function packConformance(outDir: string): string {
+  const stage = mkdtempSync(join(tmpdir(), 'quazzar-conformance-'));
+  try {
+    for (const file of [...suiteFiles(), ...CONTRACTS]) {
+      mkdirSync(dirname(join(stage, file)), { recursive: true });
+      cpSync(join(ROOT, file), join(stage, file));
+    }
+    writeFileSync(join(stage, 'package.json'), `${JSON.stringify(conformanceManifest(), null, 2)}\n`);
+    writeFileSync(
+      join(stage, 'README.md'),
+      '# quazzar-conformance\n\nRun `npx quazzar-conformance --help`. The full guide is the section ' +
+        '"Run the conformance suite against your deployment" of the Quazzar auth toolkit README.\n',
+    );
+    mkdirSync(outDir, { recursive: true });
+    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: stage, encoding: 'utf8' }).trim();
+    return join(outDir, name.split('\n').pop()!);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist' } } });
+  const tarball = packConformance(resolve(values.out!));
+  console.log(`packed ${relative(process.cwd(), tarball)} (${suiteFiles().length} suite files + ${CONTRACTS.length} contracts)`);
+  console.log(`install it anywhere: npm i -D ${tarball} && npx quazzar-conformance --help`);
+}
