@@ -228,6 +228,11 @@ function coreSeverity(diff: Diff): Severity | 'skip' {
   // may now be refused (a new 403 requirement, say): breaking. New 2xx/3xx: non-breaking.
   const status = keys[keys.length - 1] ?? '';
   if (diff.action === 'add' && keys[0] === 'paths' && keys[keys.length - 2] === 'responses' && /^[45]/u.test(status)) return 'breaking';
+  // A field removed from a response breaks the clients that read it, required or not ("optional"
+  // in an answer means "absent in some answers", not "may disappear from the API").
+  if (diff.action === 'remove' && keys[0] === 'paths' && keys.includes('responses') && keys[keys.length - 2] === 'properties') return 'breaking';
+  // A new security scheme constrains nobody until a requirement names it (securityChanges()).
+  if (keys[0] === 'components' && keys[1] === 'securitySchemes' && diff.action === 'add' && keys.length === 3) return 'non-breaking';
   switch (diff.type) {
     case 'breaking':
       return 'breaking';
@@ -271,6 +276,8 @@ export function diffContracts(before: Json, after: Json): DiffResult {
       }
       const { where, refs } = whereOf(diff, b, a);
       for (const ref of refs) usageOrigins.add(ref);
+      // ProblemCode values removed: the problem-code rule (extensions.ts) reports them once
+      if (diff.action === 'remove' && refs[refs.length - 1] === '#/components/schemas/ProblemCode' && diff.path[diff.path.length - 2] === 'enum') continue;
       const op = operationName ?? operationOf(diff.path);
       const unclassified = diff.type === 'unclassified' && severity === 'breaking' ? ' (not classified by api-smart-diff: treated as breaking, review it)' : '';
       add({
