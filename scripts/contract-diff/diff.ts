@@ -168,6 +168,20 @@ export function humanize(segments: readonly (string | number)[]): string {
   return out.join(' ').replace(/ body$/u, ' body');
 }
 
+/** Two long texts that differ somewhere: show the words around the first difference. */
+export function textChange(before: string, after: string): string {
+  let start = 0;
+  while (start < before.length && before[start] === after[start]) start += 1;
+  let end = 0;
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end += 1;
+  const from = Math.max(0, before.lastIndexOf(' ', Math.max(0, start - 20)));
+  const excerpt = (text: string): string => {
+    const stop = Math.min(text.length, Math.max(text.length - end, start) + 20);
+    return `${from > 0 ? '…' : ''}${text.slice(from, stop).trim()}${stop < text.length ? '…' : ''}`.replace(/\s+/gu, ' ');
+  };
+  return `${show(excerpt(before))} → ${show(excerpt(after))}`;
+}
+
 function describeCore(diff: Diff): string {
   const last = diff.path[diff.path.length - 1];
   const parent = diff.path[diff.path.length - 2];
@@ -186,6 +200,9 @@ function describeCore(diff: Diff): string {
   if (parent === 'responses') return `response ${String(last)} ${verb}`;
   if (parent === 'paths') return `path ${verb}`;
   if (diff.path.length === 3 && parent !== undefined && diff.path[0] === 'paths') return `operation ${verb}`;
+  if ((diff.action === 'replace' || diff.action === 'rename') && typeof diff.before === 'string' && typeof diff.after === 'string' && diff.before.length + diff.after.length > 60) {
+    return `\`${String(last)}\` changed: ${textChange(diff.before, diff.after)}`;
+  }
   if (diff.action === 'replace' || diff.action === 'rename') return `\`${String(last)}\` ${show(diff.before)} → ${show(diff.after)}`;
   if (diff.action === 'add') return `\`${String(last)}\` ${show(diff.after)} added`;
   return `\`${String(last)}\` ${show(diff.before)} removed`;

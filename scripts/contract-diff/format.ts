@@ -10,7 +10,7 @@ const TITLES: Record<Severity, string> = {
 };
 
 const opsText = (ops: string[], max = 4): string =>
-  ops.length === 0 ? 'all operations' : ops.length <= max ? ops.join(', ') : `${ops.slice(0, max).join(', ')} and ${ops.length - max} more`;
+  ops.length === 0 ? '—' : ops.length <= max ? ops.join(', ') : `${ops.slice(0, max).join(', ')} and ${ops.length - max} more`;
 
 export const counts = (changes: Change[]): Record<Severity, number> => ({
   breaking: changes.filter((c) => c.severity === 'breaking').length,
