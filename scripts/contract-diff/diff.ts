@@ -129,6 +129,14 @@ export function originOf(doc: unknown, path: readonly (string | number)[], passe
   return origin;
 }
 
+const originTarget = (doc: unknown, ref: string): unknown =>
+  ref.startsWith('#/')
+    ? ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((at, seg) => (isObject(at) ? at[seg.replace(/~1/gu, '/').replace(/~0/gu, '~')] : undefined), doc)
+    : undefined;
+
 const SCHEMA_KEYWORDS = new Set(['enum', 'required', 'type', 'const', 'format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'additionalProperties', 'default', 'nullable', 'uniqueItems', 'multipleOf', 'exclusiveMinimum', 'exclusiveMaximum', 'oneOf', 'anyOf', 'not', 'readOnly', 'writeOnly', 'deprecated', 'description', 'title', 'examples', 'example']);
 
 /** A readable location: `response 401 application/problem+json body code enum`. */
@@ -144,8 +152,8 @@ export function humanize(segments: readonly (string | number)[]): string {
       else if (s === 'responses' && next !== undefined) (out.push(`response ${next}`), (i += 1));
       else if (s === 'content' && next !== undefined) (out.push(String(next)), (i += 1));
       else if (s === 'headers' && next !== undefined) (out.push(`header ${next}`), (i += 1));
-      else if (s === 'parameters' && next !== undefined) (out.push(`parameter #${next}`), (i += 1));
-      else if (s === 'schema') (out.push('body'), (inSchema = true));
+      else if (s === 'parameters' && next !== undefined) (out.push(`parameter ${typeof next === 'number' ? `#${next}` : `\`${next}\``}`), (i += 1));
+      else if (s === 'schema') (out.push(segments[i - 2] === 'content' ? 'body' : 'schema'), (inSchema = true));
       else if (s === 'components' && next !== undefined) {
         const name = segments[i + 2];
         out.push(name === undefined ? String(next) : `${String(next).replace(/s$/u, '')} ${name}`);
@@ -198,6 +206,11 @@ function describeCore(diff: Diff): string {
   }
   if (parent === 'properties') return `field \`${String(last)}\` ${verb}`;
   if (parent === 'responses') return `response ${String(last)} ${verb}`;
+  if (parent === 'headers') return `header \`${String(last)}\` ${verb}`;
+  if (parent === 'servers' && typeof last === 'number') {
+    const url = (v: unknown): string => show(isObject(v) ? v['url'] : v);
+    return diff.action === 'add' ? `server ${url(diff.after)} added` : diff.action === 'remove' ? `server ${url(diff.before)} removed` : `server ${url(diff.before)} → ${url(diff.after)}`;
+  }
   if (parent === 'paths') return `path ${verb}`;
   if (diff.path.length === 3 && parent !== undefined && diff.path[0] === 'paths') return `operation ${verb}`;
   if ((diff.action === 'replace' || diff.action === 'rename') && typeof diff.before === 'string' && typeof diff.after === 'string' && diff.before.length + diff.after.length > 60) {
@@ -219,6 +232,8 @@ function whereOf(diff: Diff, before: unknown, after: unknown): { where: string; 
     // the item index of enum/required and the key of properties/responses is in the message
     if (typeof last === 'number' && (parent === 'enum' || parent === 'required')) return segs.slice(0, -1);
     if (parent === 'responses') return [...segs.slice(0, -2), 'responses'];
+    if (parent === 'headers') return [...segs.slice(0, -2), 'headers'];
+    if (parent === 'servers') return [...segs.slice(0, -2), 'servers'];
     if (parent === 'properties') return segs.slice(0, -2);
     return segs.slice(0, -1);
   };
@@ -227,7 +242,17 @@ function whereOf(diff: Diff, before: unknown, after: unknown): { where: string; 
     return { where: humanize(['components', 'schemas', name, ...trim(origin.rest)]), refs };
   }
   const op = operationOf(diff.path);
-  const local = op ? diff.path.slice(diff.path[2] && METHODS.has(String(diff.path[2])) ? 3 : 2) : diff.path;
+  const named = diff.path.map((seg, i) => {
+    if (typeof seg !== 'number' || diff.path[i - 1] !== 'parameters') return seg;
+    let node: unknown = doc;
+    for (const part of diff.path.slice(0, i + 1)) {
+      if (isObject(node) && typeof node['$ref'] === 'string') node = originTarget(doc, node['$ref']);
+      node = Array.isArray(node) ? node[part as number] : isObject(node) ? node[String(part)] : undefined;
+    }
+    if (isObject(node) && typeof node['$ref'] === 'string') node = originTarget(doc, node['$ref']);
+    return isObject(node) && typeof node['name'] === 'string' ? node['name'] : seg;
+  });
+  const local = op ? named.slice(diff.path[2] && METHODS.has(String(diff.path[2])) ? 3 : 2) : named;
   return { where: humanize(trim([...local])) || (op ? 'operation' : '(document)'), refs };
 }
 
