@@ -126,6 +126,8 @@ export function originOf(doc: unknown, path: readonly (string | number)[], passe
     else return origin; // the diff points into a merged (allOf) view: stop at what we know
     origin?.rest.push(segment);
   }
+  // the node itself may be a $ref (a response or schema added whole): the component is used
+  if (isObject(node) && typeof node['$ref'] === 'string') passed.push(node['$ref']);
   return origin;
 }
 
