@@ -28,6 +28,7 @@ const EXPECTED: Record<string, Expected[]> = {
   'response-enum-value-added': [['breaking', 'response', 'core', 'enum value `viewer` added', ['GET /projects']]],
   'response-error-status-added': [['breaking', 'response', 'core', 'response 403 added', ['GET /projects']]],
   'response-success-status-added': [['non-breaking', 'response', 'core', 'response 202 added']],
+  'response-header-removed': [['breaking', 'response', 'core', 'header `Cache-Control` removed', ['POST /auth/login']]],
   'response-status-removed': [['breaking', 'response', 'core', 'response 401 removed']],
   'operation-removed': [['breaking', 'request', 'core', 'operation removed', ['GET /health']]],
   'operation-added': [['non-breaking', 'request', 'core', 'operation added', ['HEAD /health']]],
@@ -54,6 +55,8 @@ const EXPECTED: Record<string, Expected[]> = {
   'x-request-body-limit-lowered': [['breaking', 'request', 'x-request-body-limit-bytes', 'lowered 16384 → 4096']],
   'x-request-body-limit-raised': [['non-breaking', 'request', 'x-request-body-limit-bytes', 'raised 16384 → 65536']],
   // ours: problem codes, security requirements
+  // a code added where an answer does not narrow its codes: an enum value added to a response
+  'problem-code-added-unnarrowed': [['breaking', 'response', 'core', 'enum value `email_not_verified` added', ['POST /auth/login']]],
   'problem-code-removed': [['breaking', 'response', 'problem-code', 'problem code `rate_limited` removed']],
   'security-alternative-removed': [['breaking', 'request', 'security', 'tightened: apiKey no longer enough', ['GET /projects']]],
   'security-public-now-secured': [['breaking', 'request', 'security', 'tightened: anonymous no longer enough (now: session)', ['GET /health']]],
