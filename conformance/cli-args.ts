@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { RunOptions } from './framework/types.ts';
+import { resolveContract } from './framework/contract-version.ts';
 
 // The command line, parsed and checked apart from running (so it can be tested).
 
@@ -21,8 +22,9 @@ Usage: quazzar-conformance --base-url URL [options]
   --skip LIST               skip these areas or requirement ids (comma separated)
   --report-dir DIR          where junit.xml, report.json and report.html go
                             (default reports/conformance)
-  --contract PATH           the bundled OpenAPI document (default: the one shipped with the
-                            suite, ${defaultContract})
+  --contract PATH|VERSION   the bundled OpenAPI document, or a released version (e.g. 1.0.0:
+                            openapi/releases/1.0.0.json, shipped with the suite); default: the
+                            one shipped with the suite, ${defaultContract}
   --timeout-ms N            per-check timeout in ms (default 120000)
   --list                    list the checks (id, level, area, needs) and exit
   --help                    this text
@@ -79,6 +81,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1000, 3_600_000);
   const only = list(values.only);
   const skip = list(values.skip);
+  let contractPath: string | undefined;
+  try {
+    contractPath = values.contract ? resolveContract(values.contract) : undefined;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return {
     baseUrl,
     ...(smtpPort !== undefined ? { smtpPort } : {}),
@@ -88,7 +96,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
     reportDir: values['report-dir'] ?? 'reports/conformance',
-    ...(values.contract ? { contractPath: values.contract } : {}),
+    ...(contractPath ? { contractPath } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { HELP, parseCli } from './cli-args.ts';
 import { DEFAULT_CONTRACT, runConformance } from './run.ts';
+import { describeContract } from './framework/contract-version.ts';
 
 // `quazzar-conformance` / `npm run conformance -- …`. Exit 0 when no MUST requirement failed,
 // 1 when one did, 2 on a usage error (or when the suite itself could not run).
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
     console.error('\ninterrupted: finishing the current check, then cleaning up (Ctrl-C again to quit at once)');
     interrupt.abort();
   });
+  console.log(`quazzar-conformance: checking against ${describeContract(parsed.contractPath ?? DEFAULT_CONTRACT)}`);
   try {
     const result = await runConformance({ ...parsed, interrupt: interrupt.signal });
     if (interrupt.signal.aborted) return 130;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { docsAreFresh, listOperations, PAGES, projectRoot, rateLimitOverview, withRateLimitOverview, type OpenApiDocument } from './docs.ts';
+import { CHANGES_PAGE, changesDocument, docsAreFresh, listOperations, PAGES, projectRoot, rateLimitOverview, withRateLimitOverview, type OpenApiDocument } from './docs.ts';
 
 const contract = (): OpenApiDocument =>
   JSON.parse(readFileSync(path.join(projectRoot, 'generated/openapi.json'), 'utf8')) as OpenApiDocument;
@@ -63,7 +63,7 @@ describe('--if-missing freshness', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'quazzar-docs-fresh-'));
     expect(docsAreFresh(dir)).toBe(false);
     const future = new Date(Date.now() + 3_600_000);
-    for (const page of PAGES) {
+    for (const page of [...PAGES, CHANGES_PAGE]) {
       writeFileSync(path.join(dir, page.output), '<html></html>');
       utimesSync(path.join(dir, page.output), future, future);
     }
@@ -71,5 +71,19 @@ describe('--if-missing freshness', () => {
     const past = new Date(0);
     utimesSync(path.join(dir, PAGES[1].output), past, past);
     expect(docsAreFresh(dir)).toBe(false);
+    utimesSync(path.join(dir, PAGES[1].output), future, future);
+    utimesSync(path.join(dir, CHANGES_PAGE.output), past, past); // older than CHANGELOG.md
+    expect(docsAreFresh(dir)).toBe(false);
+  });
+});
+
+describe('Changes page', () => {
+  it('is CHANGELOG.md as the description of an operation-less document', () => {
+    const changelog = readFileSync(path.join(projectRoot, CHANGES_PAGE.source), 'utf8');
+    const doc = changesDocument(changelog, '1.0.0');
+    expect(doc.paths).toEqual({});
+    expect(doc.info.version).toBe('1.0.0');
+    expect(doc.info.description).not.toMatch(/^# /u);
+    expect(doc.info.description).toContain('## 1.0.0');
   });
 });

@@ -49,6 +49,20 @@ export const PAGES = [
   { source: 'generated/harness.json', output: 'harness.html' },
 ] as const;
 
+/** The "Changes" page: CHANGELOG.md (written by `npm run contract:release`) rendered by Redoc
+ * as the description of an operation-less document, so it looks like the rest of the site. */
+export const CHANGES_PAGE = { source: 'CHANGELOG.md', output: 'changes.html' } as const;
+
+/** The document the Changes page is built from: the changelog as its description. */
+export function changesDocument(changelog: string, version: string): OpenApiDocument {
+  const body = changelog.replace(/^# [^\n]*\n/u, '').trim();
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Quazzar Space API — contract changes', version, description: body },
+    paths: {},
+  };
+}
+
 /**
  * Forbids every fetch but inline code, inline styles and data: images, so the page cannot
  * reach a CDN (Redoc's footer otherwise loads a logo from cdn.redoc.ly).
@@ -164,6 +178,17 @@ export async function buildDocs(outDir = path.join(projectRoot, 'dist/docs')): P
       writeFileSync(output, html);
       built.push({ source: page.source, output, bytes: Buffer.byteLength(html), doc });
     }
+    const changelog = path.join(projectRoot, CHANGES_PAGE.source);
+    if (!existsSync(changelog)) throw new Error(`${CHANGES_PAGE.source} is missing: run \`npm run contract:release -- --changelog\``);
+    const version = String(built[0]?.doc.info['version'] ?? '');
+    const doc = changesDocument(readFileSync(changelog, 'utf8'), version);
+    const input = path.join(work, 'changes.json');
+    writeFileSync(input, JSON.stringify(doc));
+    const output = path.join(outDir, CHANGES_PAGE.output);
+    await run(['build-docs', input, '--output', output, '--inlineBundle', '--title', doc.info.title]);
+    const html = hardenPage(readFileSync(output, 'utf8'), output);
+    writeFileSync(output, html);
+    built.push({ source: CHANGES_PAGE.source, output, bytes: Buffer.byteLength(html), doc });
     return built;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -172,7 +197,7 @@ export async function buildDocs(outDir = path.join(projectRoot, 'dist/docs')): P
 
 /** True when every page exists and is newer than the contract it was built from. */
 export function docsAreFresh(outDir = path.join(projectRoot, 'dist/docs')): boolean {
-  return PAGES.every((page) => {
+  return [...PAGES, CHANGES_PAGE].every((page) => {
     const output = path.join(outDir, page.output);
     const source = path.join(projectRoot, page.source);
     return existsSync(output) && existsSync(source) && statSync(output).mtimeMs > statSync(source).mtimeMs;

@@ -36,6 +36,9 @@ describe('npm run pack:conformance', () => {
       expect(listed).toContain('package/conformance/bin.js');
       expect(listed).toContain('package/generated/openapi.json');
       expect(listed).toContain('package/generated/harness.json');
+      // released contracts, for `--contract 1.0.0` (conformance/framework/contract-version.ts)
+      expect(listed).toContain('package/openapi/releases/1.0.0.json');
+      expect(listed.filter((f) => f.startsWith('package/openapi/') && !f.startsWith('package/openapi/releases/'))).toEqual([]);
       expect(listed.filter((f) => f.startsWith('package/src/') || f.includes('selftest'))).toEqual([]);
       const manifest = JSON.parse(execFileSync('tar', ['xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as { dependencies: Record<string, string> };
       expect(manifest.dependencies).not.toHaveProperty('better-sqlite3');

@@ -13,7 +13,12 @@ import { parseArgs } from 'node:util';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** What the suite imports at run time (checked by scripts/pack-conformance.test.ts). */
 export const RUNTIME_DEPENDENCIES = ['ajv', 'ajv-formats', 'jsqr', 'mailparser', 'pngjs', 'smtp-server', 'tsx'];
-const CONTRACTS = ['generated/openapi.json', 'generated/harness.json'];
+/** The bundled contracts, and every released one (openapi/releases/<v>.json: `--contract 1.0.0`). */
+const CONTRACTS = [
+  'generated/openapi.json',
+  'generated/harness.json',
+  ...readdirSync(join(ROOT, 'openapi/releases')).filter((f) => /^\d+\.\d+\.\d+\.json$/u.test(f)).map((f) => `openapi/releases/${f}`),
+];
 
 /** The suite's files: everything under conformance/ but its own tests and self-tests. */
 export function suiteFiles(dir = join(ROOT, 'conformance')): string[] {

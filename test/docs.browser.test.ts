@@ -4,13 +4,14 @@
 // Redoc renders lazily (an operation's section is empty until it is navigated to), so the
 // test visits each operation by its hash route and reads that section's rendered text.
 // The page must not reach the network: every non-file request is recorded and aborted.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDocs, listOperations, projectRoot, type BuiltPage, type RateLimit } from '../scripts/docs.ts';
+import { buildDocs, CHANGES_PAGE, listOperations, projectRoot, type BuiltPage, type RateLimit } from '../scripts/docs.ts';
+import { releasedVersions } from '../scripts/contract-diff/bundle.ts';
 
 // Debian's package; CHROMIUM_PATH points elsewhere (and lets the skip / CI paths be tried).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -171,4 +172,40 @@ describe('docs site in Chromium', () => {
       expect(external).toEqual([]);
     }, 120_000);
   }
+
+  it('changes.html shows CHANGELOG.md: every released version and each change row', async (ctx) => {
+    if (skipReason) return ctx.skip(skipReason);
+    const builtPage = built.get(CHANGES_PAGE.source);
+    if (!builtPage) throw new Error('scripts/docs.ts did not build the Changes page');
+    expect(path.basename(builtPage.output)).toBe(CHANGES_PAGE.output);
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const external: string[] = [];
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+      external.push(url);
+      return route.abort();
+    });
+    await page.goto(pathToFileURL(builtPage.output).href);
+    await page.getByText('First released version of the contract').first().waitFor({ state: 'attached', timeout: 15_000 });
+    const text = await page.locator('body').innerText();
+    const changelog = readFileSync(path.join(projectRoot, CHANGES_PAGE.source), 'utf8');
+    const problems: string[] = [];
+    // every heading of the changelog (a version, Unreleased) is on the page
+    for (const heading of changelog.matchAll(/^## (.+)$/gmu)) if (!text.includes(heading[1]!.trim())) problems.push(`heading ${heading[1]}`);
+    for (const version of releasedVersions()) if (!changelog.includes(`## ${version}`)) problems.push(`CHANGELOG.md has no section ${version}`);
+    // every change row's words are rendered (the table cells, without Markdown backticks)
+    for (const row of changelog.matchAll(/^\| (request|response|document) \| [^|]* \| ([^|]+) \|/gmu)) {
+      const words = row[2]!.replace(/`/gu, '').trim().slice(0, 40);
+      if (!text.includes(words)) problems.push(`change "${words}"`);
+    }
+    if (!/First released version of the contract/u.test(text)) problems.push('the first release');
+    await page.screenshot({ path: path.join(projectRoot, 'reports/changes.png') });
+    await page.close();
+    expect(problems).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+  }, 120_000);
 });

@@ -1,0 +1,104 @@
+// The CI guard (part of npm test): the contract the server, the suite and the docs use
+// (generated/openapi.json) must not break clients of the latest released version
+// (openapi/releases/<latest>.json) unless info.version's major was raised. Also: the release
+// workflow (`npm run contract:release`) on a scratch releases folder, and CHANGELOG.md in step
+// with the snapshots.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rootDir } from '../generate.ts';
+import { readRelease, releasedVersions, RELEASES_DIR, serialize } from './bundle.ts';
+import { guardMessage, release, releasedPart, renderReleased, CHANGELOG } from './release.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
+type Json = Record<string, any>;
+const generated = (): Json => JSON.parse(readFileSync(join(rootDir, 'generated/openapi.json'), 'utf8')) as Json;
+const versions = releasedVersions();
+const latest = versions[versions.length - 1]!;
+
+describe('CI guard: no unannounced breaking change since the latest release', () => {
+  it('keeps released versions in openapi/releases/ (at least 1.0.0)', () => {
+    expect(versions).toContain('1.0.0');
+  });
+
+  it(`generated/openapi.json vs openapi/releases/${latest}.json`, () => {
+    const message = guardMessage(latest, readRelease(latest), generated());
+    // On failure this prints each breaking change and the fix (raise the major, release, or revert).
+    expect(message, message).toBeUndefined();
+  });
+
+  it('fails an unannounced breaking edit, naming each change and the fix', () => {
+    const edited = structuredClone(readRelease(latest)) as Json;
+    const limit = edited.paths['/auth/login'].post['x-rate-limit'].limit as number;
+    edited.paths['/auth/login'].post['x-rate-limit'].limit = limit - 1;
+    edited.components.schemas.RegisterRequest.required.push('company_name');
+    const message = guardMessage(latest, readRelease(latest), edited);
+    expect(message).toContain('2 breaking change(s)');
+    expect(message).toContain(`x-rate-limit.limit: limit lowered ${limit} → ${limit - 1} (POST /auth/login)`);
+    expect(message).toContain('field `company_name` made required (POST /auth/register)');
+    const major = Number(latest.split('.')[0]) + 1;
+    expect(message).toContain(`raise info.version's major to ${major}.0.0`);
+    expect(message).toContain('npm run contract:release');
+    expect(message).toContain('or revert');
+    // announced: the same edit with the major raised passes
+    edited.info.version = `${major}.0.0`;
+    expect(guardMessage(latest, readRelease(latest), edited)).toBeUndefined();
+  });
+
+  it('CHANGELOG.md lists the releases exactly as npm run contract:release writes them', () => {
+    const text = readFileSync(CHANGELOG, 'utf8');
+    expect(releasedPart(text), 'CHANGELOG.md is stale: run npm run contract:release -- --changelog').toBe(renderReleased());
+  });
+});
+
+describe('npm run contract:release (on a scratch releases folder)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contract-release-'));
+  const changelog = join(dir, 'CHANGELOG.md');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const releases = join(dir, 'releases');
+  mkdirSync(releases);
+  cpSync(join(RELEASES_DIR, '1.0.0.json'), join(releases, '1.0.0.json'));
+  const base = readRelease('1.0.0', releases) as Json;
+
+  it('refuses to overwrite a released version with other content', async () => {
+    const edited = structuredClone(base);
+    edited.info.description = 'changed';
+    const outcome = await release({ dir: releases, changelog, current: edited });
+    expect(outcome.code).toBe(1);
+    expect(outcome.message).toContain('exists with different content');
+    expect(readFileSync(join(releases, '1.0.0.json'), 'utf8')).toBe(serialize(base));
+  });
+
+  it('refuses a breaking change released as a minor version', async () => {
+    const edited = structuredClone(base);
+    edited.info.version = '1.1.0';
+    edited['x-request-body-limit-bytes'] = 1024;
+    const outcome = await release({ dir: releases, changelog, current: edited });
+    expect(outcome.code).toBe(1);
+    expect(outcome.message).toContain('request body limit (bytes) lowered 16384 → 1024');
+    expect(releasedVersions(releases)).toEqual(['1.0.0']);
+  });
+
+  it('snapshots a new version and writes its changes into the changelog', async () => {
+    const minor = structuredClone(base);
+    minor.info.version = '1.1.0';
+    minor.paths['/auth/login'].post['x-rate-limit'].limit = 20;
+    expect(await release({ dir: releases, changelog, current: minor })).toMatchObject({ code: 0 });
+    const major = structuredClone(minor);
+    major.info.version = '2.0.0';
+    major.paths['/projects'].get.security = [{ session: [] }];
+    expect(await release({ dir: releases, changelog, current: major })).toMatchObject({ code: 0 });
+    expect(releasedVersions(releases)).toEqual(['1.0.0', '1.1.0', '2.0.0']);
+    const text = readFileSync(changelog, 'utf8');
+    expect(text.indexOf('## 2.0.0')).toBeLessThan(text.indexOf('## 1.1.0'));
+    expect(text).toContain('| request | security | tightened: apiKey no longer enough (now: session) | GET /projects | security |');
+    expect(text).toContain('| request | x-rate-limit.limit | limit raised 10 → 20 | POST /auth/login | x-rate-limit |');
+    expect(text).not.toContain('Unreleased');
+    // an edit after the release shows up as Unreleased
+    const next = structuredClone(major);
+    next.components.schemas.Project.properties.archived = { type: 'boolean' };
+    expect(await release({ dir: releases, changelog, current: next, changelogOnly: true })).toMatchObject({ code: 0 });
+    expect(readFileSync(changelog, 'utf8')).toMatch(/## Unreleased[^\n]*\n[\s\S]*field `archived` added/u);
+  });
+});
