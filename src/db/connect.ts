@@ -89,8 +89,22 @@ function cachePreparedStatements(conn: SqliteConnection): void {
   };
 }
 
-export async function migrateToLatest(db: Knex): Promise<void> {
-  await db.migrate.latest({ migrationSource });
+/**
+ * Runs the migrations. Several instances may start at once on one PostgreSQL: knex's lock row
+ * serialises them, but the first creation of knex's own tables can still collide (two
+ * CREATE TABLE IF NOT EXISTS at once) — so a failed attempt is retried a few times; each
+ * attempt runs in a transaction, so a retry starts clean.
+ */
+export async function migrateToLatest(db: Knex, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.migrate.latest({ migrationSource });
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 200));
+    }
+  }
 }
 
 /** True when a write failed on a unique index (SQLite and PostgreSQL error shapes). */
