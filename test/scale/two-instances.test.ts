@@ -225,6 +225,6 @@ describe.skipIf(pgUrl === undefined)(`two server processes on one PostgreSQL${pg
       expect(result.unplanned429).toBe(0);
       expect([...counts.keys()].filter((s) => s >= 500)).toEqual([]);
       expect([...counts.keys()].every((s) => s === 200)).toBe(true);
-    }, 90_000);
+    }, 150_000);
   }
 });
