@@ -110,9 +110,12 @@ export async function benchStores(opts: StoreBenchOptions = {}): Promise<StoreBe
   const sessions = opts.sessions ?? 20;
   const secrets = `${randomBytes(48).toString('base64')},${randomBytes(32).toString('hex')}`;
   const redis = await startRedis();
-  const rows: Omit<StoreBenchRow, 'ratioToMemory'>[] = [];
+  // Each store twice, in the order memory, database, redis, redis, database, memory, and the
+  // better run kept: a store measured first or last is not favoured by warm-up or drift.
+  const order: Store[] = ['memory', 'database', 'redis', 'redis', 'database', 'memory'];
+  const runs = new Map<Store, { rps: number; p50: number; p99: number }[]>();
   try {
-    for (const store of ['memory', 'database', 'redis'] as const) {
+    for (const store of order) {
       const schema = await freshSchema(base, 'bench');
       const instances: { child: ChildProcess; url: string }[] = [];
       try {
@@ -120,7 +123,7 @@ export async function benchStores(opts: StoreBenchOptions = {}): Promise<StoreBe
         instances.push(await startInstance(store, schema.url, redis.url, secrets));
         const tokens = await sessionsOn(instances[0]!.url, sessions);
         const r = await load(instances.map((i) => i.url), tokens, duration, connections);
-        rows.push({ store, instances: instances.length, ...r });
+        runs.set(store, [...(runs.get(store) ?? []), r]);
         log(`  ${store}: ${r.rps.toFixed(0)} req/s over ${instances.length} instances`);
       } finally {
         for (const i of instances) i.child.disconnect();
@@ -131,6 +134,10 @@ export async function benchStores(opts: StoreBenchOptions = {}): Promise<StoreBe
   } finally {
     await redis.stop();
   }
+  const rows = (['memory', 'database', 'redis'] as const).map((store) => {
+    const best = runs.get(store)!.reduce((x, y) => (y.rps > x.rps ? y : x));
+    return { store, instances: 2, ...best };
+  });
   const memory = rows.find((r) => r.store === 'memory')!.rps;
   return rows.map((r) => ({ ...r, ratioToMemory: r.rps / memory }));
 }
@@ -146,7 +153,7 @@ async function main(): Promise<void> {
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const rows = await benchStores({ durationSeconds: duration, connections, sessions: Number(values.sessions) });
-  console.log(`\nGET /users/me on 2 instances × ${connections} connections, ${duration} s per store, PostgreSQL, Node ${process.version}\n`);
+  console.log(`\nGET /users/me on 2 instances × ${connections} connections, ${duration} s per run, each store run twice (better run shown), PostgreSQL, Node ${process.version}\n`);
   console.log('| RATE_LIMIT_STORE | instances | req/s (sum) | p50 ms | p99 ms | vs memory |\n|---|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.store} | ${r.instances} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.ratioToMemory.toFixed(2)} |`);
   const db = rows.find((r) => r.store === 'database')!;
