@@ -1020,9 +1020,10 @@ export interface components {
                 };
             };
         };
-        /** @description The server cannot reach its database (`service_unavailable`). */
+        /** @description The server cannot reach its database or its rate-limit store right now (`service_unavailable`); retry after `Retry-After` seconds. Nothing was changed. */
         ServiceUnavailable: {
             headers: {
+                "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
             content: {

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       port: 3000, host: '127.0.0.1', database: { client: 'sqlite', filename: 'data/quazzar.sqlite' },
       accessTokenTtlSeconds: 3600, publicUrl: 'http://localhost:3000', trustProxy: false, clientIpHeader: 'x-forwarded-for',
       logLevel: 'info', nodeEnv: 'development', scryptLogN: 15, mailOutboxDir: 'data/outbox', harnessToken: undefined,
-      rateLimitStore: 'memory', validateResponses: false, rateLimitMultiplier: 1,
+      rateLimitStore: 'memory', validateResponses: false, rateLimitMultiplier: 1, redisUrl: undefined,
     });
     expect(c.dataEncryptionKey).toHaveLength(32);
   });
@@ -55,12 +55,25 @@ describe('loadConfig', () => {
     const problems = problemsOf({
       JWT_SECRET: 'short', DATA_ENCRYPTION_KEY: 'abcd', PORT: 'eighty', SCRYPT_LOG_N: '9', TRUST_PROXY: 'maybe',
       LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', PUBLIC_URL: 'ftp://x', HARNESS_TOKEN: 'short', SMTP_URL: 'http://x',
-      ACCESS_TOKEN_TTL_SECONDS: '0', RATE_LIMIT_STORE: 'redis',
+      ACCESS_TOKEN_TTL_SECONDS: '0', RATE_LIMIT_STORE: 'etcd',
     });
     for (const name of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'PORT', 'SCRYPT_LOG_N', 'TRUST_PROXY', 'LOG_LEVEL', 'DATABASE_URL', 'PUBLIC_URL', 'HARNESS_TOKEN', 'SMTP_URL', 'ACCESS_TOKEN_TTL_SECONDS', 'RATE_LIMIT_STORE']) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
     expect(problems.join('\n')).not.toContain('short"'); // secrets are not echoed
+  });
+});
+
+describe('RATE_LIMIT_STORE=redis', () => {
+  it('needs a well-formed REDIS_URL, and never echoes it', () => {
+    expect(problemsOf({ ...secrets, RATE_LIMIT_STORE: 'redis' })).toEqual([expect.stringMatching(/^REDIS_URL is required with RATE_LIMIT_STORE=redis/)]);
+    for (const bad of ['http://h:6379', 'redis://', 'not a url', 'redis://:s3cret-pw@h:6379/zero']) {
+      const problems = problemsOf({ ...secrets, RATE_LIMIT_STORE: 'redis', REDIS_URL: bad });
+      expect(problems).toEqual([expect.stringMatching(/^REDIS_URL must be redis:\/\//)]);
+      expect(problems.join('\n')).not.toContain('s3cret-pw');
+    }
+    const ok = loadConfig({ ...secrets, RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://:pw@127.0.0.1:6380/2' });
+    expect(ok).toMatchObject({ rateLimitStore: 'redis', redisUrl: 'redis://:pw@127.0.0.1:6380/2' });
   });
 });
 

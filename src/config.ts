@@ -24,7 +24,7 @@ export interface Config {
   mailFrom: string;
   mailOutboxDir: string;
   harnessToken: string | undefined;
-  rateLimitStore: 'memory' | 'database';
+  rateLimitStore: 'memory' | 'database' | 'redis';
   /** Validate every response against the contract and throw on mismatch (on in tests). */
   validateResponses: boolean;
   /**
@@ -32,6 +32,8 @@ export interface Config {
    * programmatically by scripts/bench.ts so that the limiter still runs at full cost).
    */
   rateLimitMultiplier: number;
+  /** REDIS_URL (redis:// or rediss://), required with RATE_LIMIT_STORE=redis; may hold a password: never log it. */
+  redisUrl: string | undefined;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -93,7 +95,7 @@ export function loadConfig(env: Env = process.env): Config {
   const mailOutboxDir = get('MAIL_OUTBOX_DIR') ?? 'data/outbox';
   const harnessToken = get('HARNESS_TOKEN');
   if (harnessToken !== undefined && harnessToken.length < 16) problems.push('HARNESS_TOKEN must be at least 16 characters (or unset, which disables /__harness)');
-  const rateLimitStore = oneOf('RATE_LIMIT_STORE', ['memory', 'database'] as const, database.client === 'pg' ? 'database' : 'memory');
+  const rateLimitStore = oneOf('RATE_LIMIT_STORE', ['memory', 'database', 'redis'] as const, database.client === 'pg' ? 'database' : 'memory');
   const validateResponses = bool('VALIDATE_RESPONSES', false);
 
   let jwtSecret = get('JWT_SECRET');
@@ -117,11 +119,15 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('DATA_ENCRYPTION_KEY must be 32 bytes written as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
   }
 
+  const redisUrl = get('REDIS_URL');
+  if (rateLimitStore === 'redis' && redisUrl === undefined) problems.push('REDIS_URL is required with RATE_LIMIT_STORE=redis (e.g. redis://127.0.0.1:6379/0)');
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) problems.push('REDIS_URL must be redis://[user:password@]host[:port][/db] or rediss://… (TLS)');
+
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
-    harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1,
+    harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1, redisUrl,
   };
 }
 
@@ -155,4 +161,13 @@ function parseDataKey(raw: string): Buffer | undefined {
     return key.length === 32 ? key : undefined;
   }
   return undefined;
+}
+
+function isRedisUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && /^(\/\d*)?$/.test(url.pathname);
+  } catch {
+    return false;
+  }
 }

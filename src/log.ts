@@ -35,8 +35,30 @@ function defaultWrite(line: string, isError: boolean): void {
 
 export const silentLogger: Logger = createLogger('silent');
 
-/** Error fields safe to log: name, message and stack, nothing attached to the error object. */
+/**
+ * Error fields safe to log: name, a code, the message and the stack frames, nothing else
+ * attached to the error object (pg's `detail` quotes row values: "Key (email)=(…)").
+ * Database errors never carry bound values (knex runs with compileSqlOnError: false); the
+ * messages PostgreSQL writes about a bad value (data exceptions, SQLSTATE class 22) quote
+ * it, so the quoted part is cut. The stack is logged without its first line, which repeats
+ * the message as it was when the stack was first read. The cause chain is followed.
+ */
 export function errorFields(err: unknown): LogFields {
-  if (err instanceof Error) return { err: { name: err.name, message: err.message, stack: err.stack } };
-  return { err: String(err) };
+  return { err: safeError(err, 0) };
+}
+
+function safeError(err: unknown, depth: number): unknown {
+  if (!(err instanceof Error)) return typeof err === 'string' ? err : typeof err;
+  const code = (err as { code?: unknown }).code;
+  const out: Record<string, unknown> = { name: err.name, message: safeMessage(err.message, code) };
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)) out.code = code;
+  const frames = err.stack?.split('\n').filter((line) => /^\s+at /.test(line));
+  if (frames !== undefined && frames.length > 0) out.stack = frames.join('\n');
+  if (err.cause !== undefined && depth < 3) out.cause = safeError(err.cause, depth + 1);
+  return out;
+}
+
+function safeMessage(message: string, code: unknown): string {
+  if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return message.replace(/(: |\bvalue ).*$/s, '$1[value withheld]');
+  return message;
 }

@@ -146,7 +146,7 @@ const health: CheckDef = {
   id: 'ERRORS-07',
   area,
   level: 'MUST',
-  title: 'getHealth answers 200 {"status":"ok"}, and 503 service_unavailable as problem+json (generic, no internals) while the database is unreachable (harness fault)',
+  title: 'getHealth answers 200 {"status":"ok"}, and 503 service_unavailable as problem+json (generic, no internals) with Retry-After while the database is unreachable (harness fault)',
   needs: ['harness'],
   async run(ctx: CheckContext) {
     const ok = await ctx.call('getHealth');
@@ -156,6 +156,8 @@ const health: CheckDef = {
     try {
       const down = await ctx.call('getHealth', { expect: 503 });
       expectProblem(ctx, down, 503, 'service_unavailable', 'getHealth with the database unreachable');
+      const retryAfter = down.headers['retry-after'] ?? '';
+      ctx.expect(/^\d+$/u.test(retryAfter) && Number(retryAfter) >= 1, `getHealth 503 without an integer Retry-After ≥ 1 (got ${JSON.stringify(retryAfter || null)})`, down);
     } finally {
       await ctx.harness!.setDatabaseFault(0);
     }

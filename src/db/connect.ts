@@ -8,16 +8,38 @@ import { migrationSource } from './migration-source.ts';
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's safe range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+// compileSqlOnError: false — by default knex writes a failed query into the error message
+// with its bound values interpolated (password hashes, e-mail addresses, token hashes), and
+// that message reaches the logs. With it off the message keeps the `?`/`$1` placeholders.
+
+/** Bounds on every wait for PostgreSQL (ms). */
+export const PG_TIMEOUTS = { connectMs: 2000, statementMs: 5000, acquireMs: 3000 };
+
 /** A knex instance for SQLite (better-sqlite3: WAL, foreign keys on) or PostgreSQL. */
 export function connectDatabase(database: DatabaseConfig): Knex {
   if (database.client === 'pg') {
-    return knex({ client: 'pg', connection: database.connectionString, pool: { min: 0, max: 10 } });
+    // Never wait long for a database that is away: connect, statement and pool-acquire
+    // timeouts turn an outage into fast 503s (src/errors/unavailable.ts), not hanging requests.
+    return knex({
+      client: 'pg',
+      connection: {
+        connectionString: database.connectionString,
+        connectionTimeoutMillis: PG_TIMEOUTS.connectMs,
+        statement_timeout: PG_TIMEOUTS.statementMs,
+        query_timeout: PG_TIMEOUTS.statementMs + 1000,
+        keepAlive: true,
+      },
+      pool: { min: 0, max: 10 },
+      acquireConnectionTimeout: PG_TIMEOUTS.acquireMs,
+      compileSqlOnError: false,
+    });
   }
   if (database.filename !== ':memory:') mkdirSync(dirname(database.filename), { recursive: true });
   return knex({
     client: 'better-sqlite3',
     connection: { filename: database.filename },
     useNullAsDefault: true,
+    compileSqlOnError: false,
     // One connection: better-sqlite3 is synchronous, and an in-memory database exists per connection.
     pool: {
       min: 1,
@@ -67,8 +89,22 @@ function cachePreparedStatements(conn: SqliteConnection): void {
   };
 }
 
-export async function migrateToLatest(db: Knex): Promise<void> {
-  await db.migrate.latest({ migrationSource });
+/**
+ * Runs the migrations. Several instances may start at once on one PostgreSQL: knex's lock row
+ * serialises them, but the first creation of knex's own tables can still collide (two
+ * CREATE TABLE IF NOT EXISTS at once) — so a failed attempt is retried a few times; each
+ * attempt runs in a transaction, so a retry starts clean.
+ */
+export async function migrateToLatest(db: Knex, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.migrate.latest({ migrationSource });
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 200));
+    }
+  }
 }
 
 /** True when a write failed on a unique index (SQLite and PostgreSQL error shapes). */

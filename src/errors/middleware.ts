@@ -3,10 +3,12 @@ import type { AppState } from '../deps.ts';
 import { errorFields, type Logger } from '../log.ts';
 import type { ResponseChecker } from '../response-check.ts';
 import { PROBLEM_MEDIA_TYPE, Problem } from './problem.ts';
+import { isUnavailable, unavailableProblem } from './unavailable.ts';
 
 /**
  * The one place errors become answers. A Problem is rendered as problem+json; koa-body's
- * parse errors are mapped to their contract codes; anything else is a 500 with a generic
+ * parse errors are mapped to their contract codes; an unreachable database or Redis is a
+ * 503 with Retry-After (src/errors/unavailable.ts); anything else is a 500 with a generic
  * body (the cause goes to the log only). With a checker (tests), every answer — success or
  * problem — is checked against the contract and a mismatch becomes a loud 500.
  */
@@ -53,6 +55,11 @@ function toProblem(err: unknown, log: Logger, method: string, path: string): Pro
   if (status === 413) return new Problem(413, 'payload_too_large', 'The request body is larger than the limit of this API.');
   if (status === 415) return new Problem(415, 'unsupported_media_type', 'The request body must be application/json.');
   if (status === 400) return new Problem(400, 'malformed_json', 'The request body is not valid JSON (an object is expected).');
+  // The database (or the Redis rate-limit store) is away: the client retries later.
+  if (isUnavailable(err)) {
+    log.warn('dependency unavailable', { method, path, ...errorFields(err) });
+    return unavailableProblem();
+  }
   log.error('unhandled error', { method, path, ...errorFields(err) });
   return new Problem(500, 'internal_error', 'Something went wrong on our side; the error has been logged.');
 }

@@ -1,6 +1,6 @@
 import type { operations } from '../../generated/api.d.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
-import { Problem } from '../errors/problem.ts';
+import { unavailableProblem } from '../errors/unavailable.ts';
 import { errorFields } from '../log.ts';
 
 type Health = operations['getHealth']['responses'][200]['content']['application/json'];
@@ -14,7 +14,7 @@ export function createHealthHandlers(deps: AppDeps): OperationHandlers {
         await deps.db.raw('select 1');
       } catch (err) {
         deps.log.error('health check: database unreachable', errorFields(err));
-        throw new Problem(503, 'service_unavailable', 'The database cannot be reached.');
+        throw unavailableProblem('The database cannot be reached.');
       }
       const body: Health = { status: 'ok' };
       ctx.status = 200;

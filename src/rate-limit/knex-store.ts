@@ -49,6 +49,15 @@ export class KnexRateLimiter implements RateLimiter {
     return { ...resultOf(Number(row.window_start), count + 1, limit, windowMs, now), remaining: Math.max(0, limit - count) };
   }
 
+  async refund(policy: string, key: string): Promise<void> {
+    const now = this.#clock.now();
+    await this.#db('rate_limits')
+      .where('key', storedKey(policy, key))
+      .where('count', '>', 0)
+      .where('window_start', '<=', now)
+      .decrement('count', 1);
+  }
+
   async reset(keyPrefix: string): Promise<number> {
     // LIKE with an escaped prefix: keys contain only URI-encoded values, '|' and policy names.
     const pattern = keyPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';

@@ -19,6 +19,8 @@ export interface RateLimiter {
   peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
   /** Deletes every budget whose stored key starts with `keyPrefix`; returns how many. */
   reset(keyPrefix: string): Promise<number>;
+  /** Gives back one counted request of the current window (the count never goes below 0). */
+  refund(policy: string, key: string): Promise<void>;
 }
 
 export type BudgetKind = 'ip' | 'token' | 'account';

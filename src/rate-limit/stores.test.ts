@@ -6,6 +6,9 @@ import { connectDatabase, migrateToLatest } from '../db/connect.ts';
 import { KnexRateLimiter } from './knex-store.ts';
 import { budgetKey, type RateLimiter } from './limiter.ts';
 import { MemoryRateLimiter } from './memory-store.ts';
+import { RedisRateLimiter } from './redis-store.ts';
+import { redisMissing, startRedis } from '../../test/scale/services.ts';
+import { ServiceUnavailableError } from '../errors/unavailable.ts';
 
 /** The same contract for every store: fixed windows, refusals not counted, prefix reset. */
 function behavesAsFixedWindow(name: string, make: (clock: ShiftableClock) => Promise<{ limiter: RateLimiter; close(): Promise<void> }>) {
@@ -56,6 +59,21 @@ function behavesAsFixedWindow(name: string, make: (clock: ShiftableClock) => Pro
       expect((await limiter.consume('login', ipB, 1, 60_000)).allowed).toBe(false);
     });
 
+    it('refund gives back one counted request of the open window, never below zero', async () => {
+      const key = budgetKey('account', `refund-${Math.random()}@example.com`);
+      await limiter.refund('p', key); // nothing counted: no-op, opens nothing
+      expect((await limiter.peek('p', key, 2, 60_000)).remaining).toBe(2);
+      await limiter.consume('p', key, 2, 60_000);
+      expect(await limiter.consume('p', key, 2, 60_000)).toMatchObject({ allowed: true, remaining: 0 });
+      await limiter.refund('p', key);
+      expect((await limiter.peek('p', key, 2, 60_000)).remaining).toBe(1);
+      await limiter.refund('p', key);
+      await limiter.refund('p', key);
+      await limiter.refund('p', key);
+      expect((await limiter.peek('p', key, 2, 60_000)).remaining).toBe(2);
+      expect(await limiter.consume('p', key, 2, 60_000)).toMatchObject({ allowed: true, remaining: 1 });
+    });
+
     it('counts exactly under concurrency', async () => {
       const key = budgetKey('token', randomUUID());
       const results = await Promise.all(Array.from({ length: 40 }, () => limiter.consume('authenticated', key, 25, 60_000)));
@@ -94,5 +112,56 @@ if (pgUrl !== undefined) {
 } else {
   describe.skip('KnexRateLimiter on PostgreSQL (skipped: set TEST_DATABASE_URL=postgres://… to run it)', () => {
     it('needs TEST_DATABASE_URL', () => {});
+  });
+}
+
+const noRedis = redisMissing();
+if (noRedis === undefined) {
+  behavesAsFixedWindow('RedisRateLimiter (a private redis-server)', async (clock) => {
+    const redis = await startRedis();
+    const limiter = new RedisRateLimiter(redis.url, clock);
+    return {
+      limiter,
+      close: async () => {
+        await limiter.close();
+        await redis.stop();
+      },
+    };
+  });
+
+  describe('RedisRateLimiter when Redis is away', () => {
+    it('fails fast with ServiceUnavailableError (→ 503), then works again once Redis is back', async () => {
+      const clock = new ShiftableClock(() => 1_700_000_000_000);
+      const redis = await startRedis();
+      const limiter = new RedisRateLimiter(redis.url, clock);
+      try {
+        const key = budgetKey('ip', '192.0.2.1');
+        expect((await limiter.consume('p', key, 5, 60_000)).remaining).toBe(4);
+        await redis.stop();
+        const started = Date.now();
+        await expect(limiter.consume('p', key, 5, 60_000)).rejects.toBeInstanceOf(ServiceUnavailableError);
+        await expect(limiter.peek('p', key, 5, 60_000)).rejects.toBeInstanceOf(ServiceUnavailableError);
+        const failMs = Date.now() - started;
+        console.log(`redis down: two calls failed in ${failMs} ms`);
+        expect(failMs).toBeLessThan(10_000); // bounded by the connect/command timeouts, not a hang
+        const again = await startRedis(redis.port);
+        try {
+          let ok = false;
+          for (let i = 0; i < 100 && !ok; i++) {
+            ok = await limiter.consume('p', key, 5, 60_000).then(() => true, () => false);
+            if (!ok) await new Promise((r) => setTimeout(r, 100));
+          }
+          expect(ok).toBe(true); // reconnected on its own (the new server is empty: a fresh window)
+        } finally {
+          await again.stop();
+        }
+      } finally {
+        await limiter.close();
+      }
+    });
+  });
+} else {
+  describe.skip(`RedisRateLimiter (skipped: ${noRedis})`, () => {
+    it('needs redis-server', () => {});
   });
 }

@@ -1,0 +1,126 @@
+import { Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import { ServiceUnavailableError } from '../errors/unavailable.ts';
+import { isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
+
+/** Every budget lives under this prefix, so `reset('')` never touches other data in the same Redis. */
+const PREFIX = 'quazzar:rl:';
+
+/**
+ * One fixed window per key, as a hash {s: window start (clock ms), c: counted requests}.
+ * The caller's clock is passed in (ARGV[1]), never Redis TIME, so the harness's shifted clock
+ * and the other stores agree. A window opening in the future counts as closed (clock moved
+ * back). The count stops at limit + 1, so a refused request is not counted. Expiry (real
+ * time) is the window's remaining length plus a minute: only housekeeping, never semantics.
+ */
+const CONSUME = `
+local now = tonumber(ARGV[1])
+local windowMs = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local v = redis.call('HMGET', KEYS[1], 's', 'c')
+local start = tonumber(v[1])
+local count = tonumber(v[2])
+if start == nil or count == nil or now < start or now >= start + windowMs then
+  start = now
+  count = 0
+  redis.call('HSET', KEYS[1], 's', ARGV[1])
+end
+if count <= limit then
+  count = count + 1
+  redis.call('HSET', KEYS[1], 'c', count)
+end
+redis.call('PEXPIRE', KEYS[1], math.floor(start + windowMs - now) + 60000)
+return {tostring(start), tostring(count)}
+`;
+
+/** Gives back one counted request of the current window (never below 0, never opens a window). */
+const REFUND = `
+local now = tonumber(ARGV[1])
+local v = redis.call('HMGET', KEYS[1], 's', 'c')
+local start = tonumber(v[1])
+local count = tonumber(v[2])
+if start == nil or count == nil or now < start then return 0 end
+if count > 0 then redis.call('HSET', KEYS[1], 'c', count - 1) end
+return 1
+`;
+
+type Scripted = Redis & {
+  qzConsume(key: string, now: number, windowMs: number, limit: number): Promise<[string, string]>;
+  qzRefund(key: string, now: number): Promise<number>;
+};
+
+/**
+ * Budgets in Redis, shared by every server process that uses the same REDIS_URL: one Lua
+ * script per request (atomic, one round trip). When Redis cannot be reached, every call
+ * fails fast (connect and command timeouts) with ServiceUnavailableError → 503.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly #redis: Scripted;
+  readonly #clock: Clock;
+
+  constructor(url: string, clock: Clock) {
+    this.#clock = clock;
+    const redis = new Redis(url, {
+      connectTimeout: 1000,
+      commandTimeout: 1000,
+      maxRetriesPerRequest: 1,
+      // Reconnect for ever, at most every second: service resumes on its own.
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+      lazyConnect: false,
+    });
+    // Without a listener ioredis prints every failed reconnection; the failures reach
+    // clients as 503 through the calls themselves.
+    redis.on('error', () => {});
+    redis.defineCommand('qzConsume', { numberOfKeys: 1, lua: CONSUME });
+    redis.defineCommand('qzRefund', { numberOfKeys: 1, lua: REFUND });
+    this.#redis = redis as Scripted;
+  }
+
+  async consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    const now = this.#clock.now();
+    const [start, count] = await this.#call(() => this.#redis.qzConsume(PREFIX + storedKey(policy, key), now, windowMs, limit));
+    return resultOf(Number(start), Number(count), limit, windowMs, now);
+  }
+
+  async peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    const now = this.#clock.now();
+    const [s, c] = await this.#call(() => this.#redis.hmget(PREFIX + storedKey(policy, key), 's', 'c'));
+    if (s === null || c === null || !isWindowOpen(Number(s), windowMs, now)) return { allowed: true, remaining: limit, resetMs: windowMs };
+    const count = Number(c);
+    return { ...resultOf(Number(s), count + 1, limit, windowMs, now), remaining: Math.max(0, limit - count) };
+  }
+
+  async refund(policy: string, key: string): Promise<void> {
+    const now = this.#clock.now();
+    await this.#call(() => this.#redis.qzRefund(PREFIX + storedKey(policy, key), now));
+  }
+
+  async reset(keyPrefix: string): Promise<number> {
+    // SCAN with the glob characters of the prefix escaped (encodeURIComponent leaves `*` alone).
+    const pattern = PREFIX + keyPrefix.replace(/[*?[\]\\]/g, (c) => '\\' + c) + '*';
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await this.#call(() => this.#redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      cursor = next;
+      if (keys.length > 0) deleted += await this.#call(() => this.#redis.del(...keys));
+    } while (cursor !== '0');
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+
+  async #call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw new ServiceUnavailableError('the rate-limit store (Redis) cannot be reached', err);
+    }
+  }
+}
