@@ -1,4 +1,5 @@
 import { loadDevSecrets } from './dev-secrets.ts';
+import { parseProxyTrust, type ProxyTrust } from './http/proxy-trust.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type DatabaseConfig =
@@ -32,6 +33,8 @@ export interface Config {
    * programmatically by scripts/bench.ts so that the limiter still runs at full cost).
    */
   rateLimitMultiplier: number;
+  /** TRUST_PROXY parsed (issue #10): no proxy, a hop count, or the proxies' addresses. `trustProxy` = not none. */
+  proxyTrust: ProxyTrust;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -82,7 +85,8 @@ export function loadConfig(env: Env = process.env): Config {
   const database = parseDatabaseUrl(databaseUrl, problems);
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400);
   const publicUrl = parsePublicUrl(get('PUBLIC_URL') ?? `http://localhost:${port}`, problems);
-  const trustProxy = bool('TRUST_PROXY', false);
+  const proxyTrust = parseProxyTrust(get('TRUST_PROXY'), problems);
+  const trustProxy = proxyTrust.kind !== 'none';
   const clientIpHeader = (get('CLIENT_IP_HEADER') ?? 'x-forwarded-for').toLowerCase();
   if (!/^[a-z0-9-]+$/.test(clientIpHeader)) problems.push(`CLIENT_IP_HEADER must be a header name (got "${clientIpHeader}")`);
   const logLevel = oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info');
@@ -122,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1,
+    proxyTrust,
   };
 }
 
