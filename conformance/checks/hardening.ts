@@ -46,4 +46,37 @@ const hugeClientIpHeader: CheckDef = {
   },
 };
 
-export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader];
+const failureBudgetRace: CheckDef = {
+  id: 'HARDENING-03',
+  area,
+  level: 'MUST',
+  title: 'x-rate-limit-failures holds under concurrency: limit + 20 parallel wrong passwords for one account from many addresses get at most `limit` 401s, the rest 429 (SEC 7)',
+  needs: ['clientIp'],
+  cost: { register: 1 },
+  async run(ctx: CheckContext) {
+    const failures = ctx.contract.operation('login').rateLimitFailures;
+    if (failures === undefined) ctx.skip('login documents no x-rate-limit-failures');
+    const perClient = ctx.contract.operation('login').rateLimit!.limit;
+    const account = await ctx.accounts.create();
+    const attempts = failures.limit + 20;
+    const clients = Array.from({ length: Math.ceil(attempts / perClient) }, () => ctx.newClient());
+    const answers = await Promise.all(
+      Array.from({ length: attempts }, (_, i) =>
+        clients[Math.floor(i / perClient)]!.call('login', {
+          body: { email: account.email, password: ctx.accounts.newPassword() },
+          pace: false,
+          expect: [401, 429],
+        }),
+      ),
+    );
+    const rejected = answers.filter((ex) => ex.status === 401).length;
+    const limited = answers.filter((ex) => ex.status === 429).length;
+    ctx.note(`${attempts} parallel wrong passwords: ${rejected} × 401, ${limited} × 429`);
+    ctx.expect(rejected <= failures.limit, `${rejected} wrong passwords were checked, more than the ${failures.limit} the failure budget allows`, answers.find((ex) => ex.status === 401));
+    ctx.expect(rejected + limited === attempts, `unexpected answers: ${answers.filter((ex) => ex.status !== 401 && ex.status !== 429).map((ex) => ex.status).join(', ')}`);
+    const right = await ctx.call('login', { body: { email: account.email, password: account.password }, pace: false, expect: 429 });
+    expectProblem(ctx, right, 429, 'rate_limited', 'the right password once the failure budget is spent');
+  },
+};
+
+export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace];

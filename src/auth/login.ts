@@ -30,12 +30,17 @@ export function createLoginHandler(deps: AppDeps): OperationHandler {
   return async (c, ctx) => {
     const body = c.request.requestBody as LoginBody;
     const account = budgetKey('account', normalizeEmail(body.email));
+    // Reserve a unit of the account's failure budget BEFORE hashing (issue #10): concurrent
+    // guesses all pass a mere check, but each takes its own unit here, atomically.
+    let reserved = false;
     if (failures !== undefined) {
       const limit = effectiveLimit(deps, failures);
-      const state = await deps.limiter.peek(failures.policy, account, limit, failures.window_seconds * 1000);
+      const state = await deps.limiter.consume(failures.policy, account, limit, failures.window_seconds * 1000);
       if (!state.allowed) throw rateLimitedProblem(failures, limit, state);
+      reserved = true;
     }
 
+    let failed = false;
     try {
       const user = await findUserByEmail(deps.db, body.email);
       const passwordOk = await verifyPassword(user?.password_hash ?? (await dummy.get()), body.password);
@@ -49,12 +54,12 @@ export function createLoginHandler(deps: AppDeps): OperationHandler {
       ctx.status = 200;
       ctx.body = response;
     } catch (err) {
-      // Failed logins (401/403) also spend the account's budget, so one address cannot be
-      // guessed at from many IPs (SECURITY.md 7).
-      if (failures !== undefined && err instanceof Problem && (err.status === 401 || err.status === 403)) {
-        await deps.limiter.consume(failures.policy, account, effectiveLimit(deps, failures), failures.window_seconds * 1000);
-      }
+      // Failed logins (401/403) keep their unit, so one address cannot be guessed at from
+      // many IPs (SECURITY.md 7); anything else (success, totp_locked, 500) gives it back.
+      failed = err instanceof Problem && (err.status === 401 || err.status === 403);
       throw err;
+    } finally {
+      if (reserved && !failed) await deps.limiter.refund(failures!.policy, account);
     }
   };
 }

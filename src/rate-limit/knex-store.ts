@@ -49,6 +49,17 @@ export class KnexRateLimiter implements RateLimiter {
     return { ...resultOf(Number(row.window_start), count + 1, limit, windowMs, now), remaining: Math.max(0, limit - count) };
   }
 
+  /**
+   * One conditional UPDATE: atomic on both databases, never below zero. A row whose window
+   * already closed may be decremented too: harmless, the next consume starts a new window.
+   */
+  async refund(policy: string, key: string): Promise<void> {
+    await this.#db('rate_limits')
+      .where('key', storedKey(policy, key))
+      .andWhere('count', '>', 0)
+      .update({ count: this.#db.raw('"count" - 1') });
+  }
+
   async reset(keyPrefix: string): Promise<number> {
     // LIKE with an escaped prefix: keys contain only URI-encoded values, '|' and policy names.
     const pattern = keyPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';

@@ -41,6 +41,11 @@ export class MemoryRateLimiter implements RateLimiter {
     return { ...resultOf(w.start, w.count + 1, limit, windowMs, now), remaining: Math.max(0, limit - w.count) };
   }
 
+  async refund(policy: string, key: string): Promise<void> {
+    const w = this.#windows.get(storedKey(policy, key));
+    if (w !== undefined && isWindowOpen(w.start, w.windowMs, this.#clock.now()) && w.count > 0) w.count -= 1;
+  }
+
   async reset(keyPrefix: string): Promise<number> {
     let n = 0;
     for (const id of [...this.#windows.keys()]) {
