@@ -1,5 +1,6 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
-import { expectProblem } from '../lib/problems.ts';
+import { expectProblem, retryAfterSeconds } from '../lib/problems.ts';
+import { enableTotp } from '../lib/totp-flow.ts';
 
 // Issue #10: what an attacker with a proxy, a stolen token or patience finds. Each check is
 // observable from outside; the server-side-only items (production refusals, …) are tested in
@@ -79,4 +80,39 @@ const failureBudgetRace: CheckDef = {
   },
 };
 
-export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace];
+const totpLockoutRace: CheckDef = {
+  id: 'HARDENING-04',
+  area,
+  level: 'MUST',
+  title: 'x-totp-lockout holds under concurrency: 15 parallel wrong codes to disableTotp get at most max_failures 422s, the rest 429 totp_locked, and TOTP is locked afterwards (SEC 15)',
+  cost: { register: 1, login: 1 },
+  timeoutMs: 180_000,
+  async run(ctx: CheckContext) {
+    const raw = ctx.contract.document?.['x-totp-lockout'] as { max_failures?: unknown; lock_seconds?: unknown } | undefined;
+    const maxFailures = Number(raw?.max_failures);
+    const lockSeconds = Number(raw?.lock_seconds);
+    if (!Number.isInteger(maxFailures) || !Number.isInteger(lockSeconds)) ctx.skip('the contract documents no x-totp-lockout');
+    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const { device } = await enableTotp(ctx, session);
+    const wrong = await device.wrongCode();
+    const answers = await Promise.all(
+      Array.from({ length: maxFailures * 3 }, () =>
+        ctx.call('disableTotp', { token: session.token, body: { code: wrong }, expect: [422, 429] })),
+    );
+    const checked = answers.filter((ex) => ex.status === 422).length;
+    const locked = answers.filter((ex) => ex.status === 429 && ex.body?.code === 'totp_locked').length;
+    ctx.note(`${answers.length} parallel wrong codes: ${checked} × 422, ${locked} × 429 totp_locked`);
+    ctx.expect(checked <= maxFailures, `${checked} wrong codes were checked, more than the ${maxFailures} before the lock`, answers.find((ex) => ex.status === 422));
+    ctx.expect(checked + locked === answers.length, `unexpected answers: ${answers.filter((ex) => ex.status !== 422 && ex.status !== 429).map((ex) => ex.status).join(', ')}`);
+    const right = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code }, expect: 429 });
+    expectProblem(ctx, right, 429, 'totp_locked', 'a right code right after the parallel wrong ones');
+    if (ctx.harness) {
+      // Leave the account clean: wait the lock out on the server clock and disable TOTP.
+      await ctx.harness.advanceClock((retryAfterSeconds(right) ?? lockSeconds) + 1);
+      const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
+      ctx.expect(off.status === 200, `disableTotp once the lock passed: expected 200, got ${off.status}`, off);
+    }
+  },
+};
+
+export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace];
