@@ -1,6 +1,6 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem, retryAfterSeconds } from '../lib/problems.ts';
-import { enableTotp } from '../lib/totp-flow.ts';
+import { deviceFor, enableTotp } from '../lib/totp-flow.ts';
 
 // Issue #10: what an attacker with a proxy, a stolen token or patience finds. Each check is
 // observable from outside; the server-side-only items (production refusals, …) are tested in
@@ -109,10 +109,51 @@ const totpLockoutRace: CheckDef = {
     if (ctx.harness) {
       // Leave the account clean: wait the lock out on the server clock and disable TOTP.
       await ctx.harness.advanceClock((retryAfterSeconds(right) ?? lockSeconds) + 1);
-      const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
+      const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
       ctx.expect(off.status === 200, `disableTotp once the lock passed: expected 200, got ${off.status}`, off);
     }
   },
 };
 
-export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace];
+const recentAuthentication: CheckDef = {
+  id: 'HARDENING-05',
+  area,
+  level: 'MUST',
+  title: 'x-recent-authentication: with a session older than the window, createApiKey, verifyTotp and disableTotp answer 403 reauthentication_required, a wrong current_password 403 invalid_current_password, the right one succeeds',
+  needs: ['harness'],
+  cost: { register: 1, login: 1 },
+  timeoutMs: 180_000,
+  async run(ctx: CheckContext) {
+    const maxAge = Number(ctx.contract.document?.['x-recent-authentication']?.max_age_seconds);
+    if (!Number.isInteger(maxAge) || maxAge < 1) ctx.skip('the contract documents no x-recent-authentication');
+    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const password = session.account.password;
+    const provision = await ctx.call('provisionTotp', { token: session.token });
+    ctx.expectStatus(provision, 200, 'provisionTotp with a fresh session');
+    await ctx.harness!.advanceClock(maxAge + 5);
+    const device = deviceFor(ctx, String(provision.body?.secret));
+
+    const key = await ctx.call('createApiKey', { token: session.token, body: { name: 'stolen token' } });
+    expectProblem(ctx, key, 403, 'reauthentication_required', 'createApiKey with an old session and no current_password');
+    const guess = await ctx.call('createApiKey', { token: session.token, body: { name: 'guess', current_password: ctx.accounts.newPassword() } });
+    expectProblem(ctx, guess, 403, 'invalid_current_password', 'createApiKey with an old session and a wrong current_password');
+    const verify = await ctx.call('verifyTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
+    expectProblem(ctx, verify, 403, 'reauthentication_required', 'verifyTotp with an old session and no current_password');
+    const enabled = await ctx.call('verifyTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: password } });
+    ctx.expectStatus(enabled, 200, 'verifyTotp with an old session and the right current_password');
+    ctx.defer(`disable TOTP of ${session.account.email}`, async () => {
+      const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: password } });
+      if (off.status !== 200 && off.status !== 409) throw new Error(`disableTotp answered ${off.status}`);
+    });
+    const disable = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
+    expectProblem(ctx, disable, 403, 'reauthentication_required', 'disableTotp with an old session and no current_password');
+    const created = await ctx.call('createApiKey', { token: session.token, body: { name: 'owner', current_password: password } });
+    ctx.expect(created.status === 201, `createApiKey with the right current_password: expected 201, got ${created.status}`, created);
+    if (created.status === 201) {
+      const id = String(created.body?.id);
+      ctx.defer(`revoke API key ${id}`, async () => void (await ctx.call('revokeApiKey', { token: session.token, params: { keyId: id } })));
+    }
+  },
+};
+
+export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace, recentAuthentication];
