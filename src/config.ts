@@ -35,6 +35,10 @@ export interface Config {
   rateLimitMultiplier: number;
   /** TRUST_PROXY parsed (issue #10): no proxy, a hop count, or the proxies' addresses. `trustProxy` = not none. */
   proxyTrust: ProxyTrust;
+  /** smtp:// to a non-loopback host must upgrade with STARTTLS (SMTP_ALLOW_PLAINTEXT=true opts out). */
+  smtpRequireTls: boolean;
+  /** Not fatal but dangerous (e.g. NODE_ENV unset): printed loudly at start by src/server.ts. */
+  warnings: string[];
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -108,9 +112,13 @@ export function loadConfig(env: Env = process.env): Config {
       if (dataKeyRaw === undefined) problems.push('DATA_ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes as hex or base64, e.g. `openssl rand -hex 32`)');
     } else if (problems.length === 0) {
       // Development convenience: generated once, kept in data/secrets.json (mode 0600).
-      const dev = loadDevSecrets();
-      jwtSecret ??= dev.jwtSecret;
-      dataKeyRaw ??= dev.dataEncryptionKey;
+      try {
+        const dev = loadDevSecrets();
+        jwtSecret ??= dev.jwtSecret;
+        dataKeyRaw ??= dev.dataEncryptionKey;
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
   }
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < 32) {
@@ -121,12 +129,28 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('DATA_ENCRYPTION_KEY must be 32 bytes written as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
   }
 
+  // Issue #10 defect 7: production refuses what only a test or a laptop may use.
+  const warnings: string[] = [];
+  if (get('NODE_ENV') === undefined) {
+    warnings.push(
+      'NODE_ENV is not set: running as development — secrets generated into data/secrets.json, reset mail written to ' +
+        `${mailOutboxDir} when SMTP_URL is unset, links built from ${publicUrl}. Set NODE_ENV=production on a real deployment.`,
+    );
+  }
+  if (nodeEnv === 'production') {
+    if (harnessToken !== undefined) problems.push('HARNESS_TOKEN must not be set when NODE_ENV=production (the harness moves the clock, reactivates accounts and resets budgets)');
+    if (get('PUBLIC_URL') === undefined) problems.push('PUBLIC_URL is required when NODE_ENV=production: the https address users reach (reset links are built from it)');
+    else if (!publicUrl.startsWith('https://')) problems.push(`PUBLIC_URL must be an https:// URL when NODE_ENV=production (got "${publicUrl}")`);
+  }
+  const smtpAllowPlaintext = bool('SMTP_ALLOW_PLAINTEXT', false);
+  const smtpRequireTls = smtpUrl !== undefined && smtpUrl.startsWith('smtp://') && !smtpAllowPlaintext && !isLoopbackUrl(smtpUrl);
+
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1,
-    proxyTrust,
+    proxyTrust, smtpRequireTls, warnings,
   };
 }
 
@@ -160,4 +184,13 @@ function parseDataKey(raw: string): Buffer | undefined {
     return key.length === 32 ? key : undefined;
   }
   return undefined;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
 }
