@@ -111,6 +111,11 @@ export interface paths {
          *     follows the password policy (15 to 128 characters, not common, not the e-mail).
          *     Needs a session token; an API key gets 403 `session_required`.
          *
+         *     **Wrong current passwords** count against login's per-account failure budget
+         *     (`x-rate-limit-failures` of `login`, policy `login-failures`: 100 per hour per
+         *     account): once it is spent, this operation answers 429 `rate_limited` for the rest of
+         *     the window, like login itself.
+         *
          *     **Rate limit:** 120 requests per 60 seconds per token (policy `authenticated`, shared
          *     by every authenticated operation; requests without a valid credential count per
          *     client IP).
