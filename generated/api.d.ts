@@ -244,6 +244,14 @@ export interface paths {
          *     deactivated), to prevent account enumeration. The link carries a single-use token
          *     valid for 1 hour; a newer request voids older tokens.
          *
+         *     The answer does not wait for the account lookup, the token or the mail: that work
+         *     happens after it, so its timing says nothing either.
+         *
+         *     **Per-recipient budget:** `x-rate-limit-recipient` — at most 3 reset mails per address
+         *     per hour (counted per normalised address, whether or not it has an account). Beyond it
+         *     the answer is the same 200, but no mail is sent and the live token is NOT voided: nobody
+         *     can flood an inbox or keep cancelling its owner's reset.
+         *
          *     **Rate limit:** 3 requests per 60 seconds per client IP (policy `password-reset-request`).
          */
         post: operations["requestPasswordReset"];

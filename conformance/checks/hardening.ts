@@ -1,5 +1,6 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem, retryAfterSeconds } from '../lib/problems.ts';
+import { confirmReset, requestResetMail } from '../lib/reset-flow.ts';
 import { deviceFor, enableTotp } from '../lib/totp-flow.ts';
 
 // Issue #10: what an attacker with a proxy, a stolen token or patience finds. Each check is
@@ -156,4 +157,29 @@ const recentAuthentication: CheckDef = {
   },
 };
 
-export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace, recentAuthentication];
+const resetRecipientBudget: CheckDef = {
+  id: 'HARDENING-06',
+  area,
+  level: 'MUST',
+  title: 'x-rate-limit-recipient: beyond the per-address budget a reset request gets the same 200 but neither mails nor voids the live token',
+  needs: ['smtp'],
+  cost: { register: 1, 'password-reset-request': 4, 'password-reset-confirm': 1 },
+  timeoutMs: 240_000,
+  async run(ctx: CheckContext) {
+    const raw = ctx.contract.document?.paths?.['/auth/password-reset/request']?.post?.['x-rate-limit-recipient'] as { limit?: unknown } | undefined;
+    const limit = Number(raw?.limit);
+    if (!Number.isInteger(limit) || limit < 1) ctx.skip('requestPasswordReset documents no x-rate-limit-recipient');
+    const account = await ctx.accounts.create();
+    let last = await requestResetMail(ctx, account.email);
+    for (let i = 2; i <= limit; i += 1) last = await requestResetMail(ctx, account.email);
+    const over = await ctx.call('requestPasswordReset', { body: { email: account.email } });
+    ctx.expect(over.status === 200, `reset request #${limit + 1} for one address: expected the same 200, got ${over.status}`, over);
+    ctx.expect(over.text === last.request.text, 'reset request beyond the budget answered a different body', over);
+    const newPassword = ctx.accounts.newPassword();
+    const confirmed = await confirmReset(ctx, last.token, newPassword);
+    ctx.expect(confirmed.status === 200, `the token of mail #${limit} after request #${limit + 1}: expected 200 (not voided), got ${confirmed.status}`, confirmed);
+    if (confirmed.status === 200) account.password = newPassword;
+  },
+};
+
+export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace, recentAuthentication, resetRecipientBudget];
