@@ -16,6 +16,17 @@ const change = (token: string | undefined, json: unknown, extra: Parameters<Test
   t.request('/auth/password/change', { method: 'POST', json, ...(token ? { token } : {}), ...extra });
 
 describe('changePassword', () => {
+  it('voids an outstanding reset token (issue #10 defect 9)', async () => {
+    const { user, token } = await newSession(t);
+    await t.request('/auth/password-reset/request', { json: { email: user.email } });
+    const mail = await t.mailer.waitFor(user.email);
+    const resetToken = /token=([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
+    expect((await change(token, { current_password: user.password, new_password: 'a-brand-new-long-passphrase' })).status).toBe(200);
+    const confirm = await t.request('/auth/password-reset/confirm', { json: { token: resetToken, new_password: 'yet-another-long-passphrase' } });
+    expect(confirm.status).toBe(400);
+    expect(confirm.body.code).toBe('invalid_reset_token');
+  });
+
   it('wrong current passwords spend the account\'s failed-login budget: once spent, 429 even for the right one (issue #10 defect 5)', async () => {
     const { user, token } = await newSession(t);
     const failures = t.deps.contract.operation('login').failureRateLimit!;

@@ -29,6 +29,8 @@ export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
     await deps.db.transaction(async (trx) => {
       await updateUser(trx, user.id, { password_hash: passwordHash }, now);
       await revokeAllSessions(trx, user.id, now, session.sessionId);
+      // An outstanding reset link would undo this change (issue #10 defect 9).
+      await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').delete();
     });
     const response: ChangeResponse = { message: 'Password changed' };
     ctx.status = 200;
