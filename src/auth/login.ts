@@ -8,7 +8,7 @@ import { verifyLoginSecondFactor } from '../totp/login-factor.ts';
 import { toSummary } from '../users/mappers.ts';
 import { findUserByEmail, normalizeEmail } from '../users/repository.ts';
 import { BEARER_REALM } from '../openapi/hooks.ts';
-import { DummyHash, verifyPassword } from './passwords.ts';
+import { DummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
 
 type LoginBody = operations['login']['requestBody']['content']['application/json'];
 type LoginResponse = operations['login']['responses'][200]['content']['application/json'];
@@ -47,6 +47,12 @@ export function createLoginHandler(deps: AppDeps): OperationHandler {
       if (user === undefined || !passwordOk) throw invalidCredentials();
       if (!user.is_active) throw new Problem(403, 'account_deactivated', 'Account is deactivated.');
       if (user.totp_enabled) await verifyLoginSecondFactor(deps, user, body.totp_code);
+      // SCRYPT_LOG_N was raised since this hash was made: upgrade it now that we know the
+      // password, so old accounts stop answering faster than the dummy hash (issue #10).
+      if (needsRehash(user.password_hash, deps.config.scryptLogN)) {
+        const upgraded = await hashPassword(body.password, deps.config.scryptLogN);
+        await deps.db('users').where({ id: user.id, password_hash: user.password_hash }).update({ password_hash: upgraded });
+      }
 
       const session = await createSession(deps, user.id);
       const response: LoginResponse = { access_token: session.accessToken, token_type: 'bearer', user: toSummary(user) };
