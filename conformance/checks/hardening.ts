@@ -1,4 +1,5 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
+import { createKey } from '../lib/key-flow.ts';
 import { expectProblem, retryAfterSeconds } from '../lib/problems.ts';
 import { confirmReset, requestResetMail } from '../lib/reset-flow.ts';
 import { deviceFor, enableTotp } from '../lib/totp-flow.ts';
@@ -182,4 +183,26 @@ const resetRecipientBudget: CheckDef = {
   },
 };
 
-export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace, recentAuthentication, resetRecipientBudget];
+const resetRevokesKeys: CheckDef = {
+  id: 'HARDENING-07',
+  area,
+  level: 'MUST',
+  title: 'A password reset revokes every API key of the account (a key minted with a stolen session does not outlive the reset)',
+  needs: ['smtp'],
+  cost: { register: 1, login: 1, 'password-reset-request': 1, 'password-reset-confirm': 1 },
+  async run(ctx: CheckContext) {
+    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const key = await createKey(ctx, session);
+    const before = await ctx.call('getCurrentUser', { token: key.key });
+    ctx.expectStatus(before, 200, 'the API key before the reset');
+    const { token } = await requestResetMail(ctx, session.account.email);
+    const newPassword = ctx.accounts.newPassword();
+    const confirmed = await confirmReset(ctx, token, newPassword);
+    ctx.expectStatus(confirmed, 200, 'confirmPasswordReset with the mailed token');
+    session.account.password = newPassword;
+    const after = await ctx.call('getCurrentUser', { token: key.key, expect: 401 });
+    expectProblem(ctx, after, 401, 'invalid_token', 'the API key after a password reset');
+  },
+};
+
+export const hardeningChecks: CheckDef[] = [forgedLeftMost, hugeClientIpHeader, failureBudgetRace, totpLockoutRace, recentAuthentication, resetRecipientBudget, resetRevokesKeys];
