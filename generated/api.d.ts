@@ -111,6 +111,11 @@ export interface paths {
          *     follows the password policy (15 to 128 characters, not common, not the e-mail).
          *     Needs a session token; an API key gets 403 `session_required`.
          *
+         *     **Wrong current passwords** count against login's per-account failure budget
+         *     (`x-rate-limit-failures` of `login`, policy `login-failures`: 100 per hour per
+         *     account): once it is spent, this operation answers 429 `rate_limited` for the rest of
+         *     the window, like login itself.
+         *
          *     **Rate limit:** 120 requests per 60 seconds per token (policy `authenticated`, shared
          *     by every authenticated operation; requests without a valid credential count per
          *     client IP).
@@ -166,6 +171,12 @@ export interface paths {
          *     accepted once per user; ±1 step of clock drift is tolerated. Needs a session token;
          *     an API key gets 403 `session_required`.
          *
+         *     **Recent authentication:** the session's login must be at most
+         *     `x-recent-authentication.max_age_seconds` (600) old, or the body must carry the
+         *     account's `current_password`; otherwise 403 `reauthentication_required` (checked before
+         *     anything else, so a stolen token cannot use it). A wrong `current_password` is 403
+         *     `invalid_current_password` and counts against login's per-account failure budget.
+         *
          *     **TOTP lockout:** 5 wrong TOTP codes in a row (login, verify and disable together)
          *     lock every TOTP check of the account for 15 minutes: 429 `totp_locked` with
          *     `Retry-After`. A right code resets the count.
@@ -197,6 +208,12 @@ export interface paths {
          *     code. The secret and every backup code are deleted. Needs a session token; an API
          *     key gets 403 `session_required`.
          *
+         *     **Recent authentication:** the session's login must be at most
+         *     `x-recent-authentication.max_age_seconds` (600) old, or the body must carry the
+         *     account's `current_password`; otherwise 403 `reauthentication_required` (checked before
+         *     anything else, so a stolen token cannot use it). A wrong `current_password` is 403
+         *     `invalid_current_password` and counts against login's per-account failure budget.
+         *
          *     **TOTP lockout:** 5 wrong TOTP codes in a row (login, verify and disable together)
          *     lock every TOTP check of the account for 15 minutes: 429 `totp_locked` with
          *     `Retry-After`. A right code resets the count.
@@ -227,6 +244,14 @@ export interface paths {
          *     deactivated), to prevent account enumeration. The link carries a single-use token
          *     valid for 1 hour; a newer request voids older tokens.
          *
+         *     The answer does not wait for the account lookup, the token or the mail: that work
+         *     happens after it, so its timing says nothing either.
+         *
+         *     **Per-recipient budget:** `x-rate-limit-recipient` — at most 3 reset mails per address
+         *     per hour (counted per normalised address, whether or not it has an account). Beyond it
+         *     the answer is the same 200, but no mail is sent and the live token is NOT voided: nobody
+         *     can flood an inbox or keep cancelling its owner's reset.
+         *
          *     **Rate limit:** 3 requests per 60 seconds per client IP (policy `password-reset-request`).
          */
         post: operations["requestPasswordReset"];
@@ -248,8 +273,8 @@ export interface paths {
         /**
          * Reset the password with the e-mailed token
          * @description Sets a new password with the token from the reset e-mail. The token is spent
-         *     (single use, even under concurrent requests) and every session of the user is
-         *     revoked. A new password refused by the policy (422) does not spend the token.
+         *     (single use, even under concurrent requests); every session and every API key of
+         *     the user is revoked (whoever held the old password may have minted keys). A new password refused by the policy (422) does not spend the token.
          *
          *     **Rate limit:** 10 requests per 60 seconds per client IP (policy `password-reset-confirm`).
          */
@@ -320,6 +345,12 @@ export interface paths {
          *     SHA-256 hash and can never be shown again. Keys do not expire; revoke them with
          *     `revokeApiKey`. Send a key as `Authorization: Bearer qzk_…`. Needs a session token;
          *     an API key gets 403 `session_required`.
+         *
+         *     **Recent authentication:** the session's login must be at most
+         *     `x-recent-authentication.max_age_seconds` (600) old, or the body must carry the
+         *     account's `current_password`; otherwise 403 `reauthentication_required` (checked before
+         *     anything else, so a stolen token cannot use it). A wrong `current_password` is 403
+         *     `invalid_current_password` and counts against login's per-account failure budget.
          *
          *     **Rate limit:** 120 requests per 60 seconds per token (policy `authenticated`, shared
          *     by every authenticated operation; requests without a valid credential count per
@@ -486,7 +517,7 @@ export interface components {
          *     table of the API description.
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_reset_token" | "authentication_required" | "invalid_token" | "invalid_credentials" | "totp_required" | "invalid_totp_code" | "account_deactivated" | "session_required" | "insufficient_scope" | "invalid_current_password" | "not_found" | "project_not_found" | "api_key_not_found" | "method_not_allowed" | "email_taken" | "totp_already_enabled" | "totp_not_provisioned" | "totp_not_enabled" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "weak_password" | "unknown_project" | "rate_limited" | "totp_locked" | "internal_error" | "service_unavailable";
+        ProblemCode: "malformed_json" | "invalid_reset_token" | "authentication_required" | "invalid_token" | "invalid_credentials" | "totp_required" | "invalid_totp_code" | "account_deactivated" | "session_required" | "insufficient_scope" | "invalid_current_password" | "reauthentication_required" | "not_found" | "project_not_found" | "api_key_not_found" | "method_not_allowed" | "email_taken" | "totp_already_enabled" | "totp_not_provisioned" | "totp_not_enabled" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "weak_password" | "unknown_project" | "rate_limited" | "totp_locked" | "internal_error" | "service_unavailable";
         /** @description One field-level error of a 422. */
         ProblemError: {
             /**
@@ -594,6 +625,8 @@ export interface components {
         TotpCodeRequest: {
             /** @description The current 6-digit TOTP code. */
             code: string;
+            /** @description The account's current password. Needed only when the session's login is older than the contract's `x-recent-authentication` window (else 403 reauthentication_required). */
+            current_password?: string;
         };
         /** @description A single-use backup code. */
         BackupCode: string;
@@ -607,6 +640,8 @@ export interface components {
         TotpDisableRequest: {
             /** @description A 6-digit TOTP code or an 8-character backup code. */
             code: string;
+            /** @description The account's current password. Needed only when the session's login is older than the contract's `x-recent-authentication` window (else 403 reauthentication_required). */
+            current_password?: string;
         };
         /** @description The address to send a reset link to. */
         PasswordResetRequest: {
@@ -668,6 +703,8 @@ export interface components {
             name: string;
             /** @default [] */
             project_ids: components["schemas"]["Uuid"][];
+            /** @description The account's current password. Needed only when the session's login is older than the contract's `x-recent-authentication` window (else 403 reauthentication_required). */
+            current_password?: string;
         };
         /** @description The key just created, with its secret. The secret is shown this once. */
         ApiKeyCreated: {
@@ -904,6 +941,20 @@ export interface components {
                     status?: 409;
                     /** @enum {unknown} */
                     code?: "totp_already_enabled";
+                };
+            };
+        };
+        /** @description An API key was used (`session_required`); the session's login is older than the `x-recent-authentication` window and no `current_password` was sent (`reauthentication_required`); or `current_password` is wrong (`invalid_current_password`). */
+        ReauthenticationForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 403;
+                    /** @enum {unknown} */
+                    code?: "session_required" | "reauthentication_required" | "invalid_current_password";
                 };
             };
         };
@@ -1262,7 +1313,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["SessionRequired"];
+            403: components["responses"]["ReauthenticationForbidden"];
             409: components["responses"]["TotpVerifyConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1296,7 +1347,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["SessionRequired"];
+            403: components["responses"]["ReauthenticationForbidden"];
             409: components["responses"]["TotpNotEnabled"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1474,7 +1525,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["SessionRequired"];
+            403: components["responses"]["ReauthenticationForbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ApiKeyRejected"];

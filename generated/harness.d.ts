@@ -15,8 +15,9 @@ export interface paths {
         put?: never;
         /**
          * Deactivate an account
-         * @description Marks the account inactive: its sessions and API keys are refused (401) at once and
-         *     login answers 403 `account_deactivated` after a right password.
+         * @description Marks the account inactive: its sessions and API keys are revoked (401) at once — for
+         *     good, a later activation does not bring them back — and login answers 403
+         *     `account_deactivated` after a right password.
          *
          *     **Rate limit:** 6000 requests per 60 seconds per client IP (policy `harness`).
          */
@@ -38,7 +39,8 @@ export interface paths {
         put?: never;
         /**
          * Activate an account
-         * @description Marks the account active again.
+         * @description Marks the account active again; sessions and API keys from before the deactivation stay
+         *     revoked (the owner logs in again).
          *
          *     **Rate limit:** 6000 requests per 60 seconds per client IP (policy `harness`).
          */

@@ -1,4 +1,5 @@
 import { loadDevSecrets } from './dev-secrets.ts';
+import { parseProxyTrust, type ProxyTrust } from './http/proxy-trust.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type DatabaseConfig =
@@ -34,6 +35,12 @@ export interface Config {
   rateLimitMultiplier: number;
   /** REDIS_URL (redis:// or rediss://), required with RATE_LIMIT_STORE=redis; may hold a password: never log it. */
   redisUrl: string | undefined;
+  /** TRUST_PROXY parsed (issue #10): no proxy, a hop count, or the proxies' addresses. `trustProxy` = not none. */
+  proxyTrust: ProxyTrust;
+  /** smtp:// to a non-loopback host must upgrade with STARTTLS (SMTP_ALLOW_PLAINTEXT=true opts out). */
+  smtpRequireTls: boolean;
+  /** Not fatal but dangerous (e.g. NODE_ENV unset): printed loudly at start by src/server.ts. */
+  warnings: string[];
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -84,7 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
   const database = parseDatabaseUrl(databaseUrl, problems);
   const accessTokenTtlSeconds = int('ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400);
   const publicUrl = parsePublicUrl(get('PUBLIC_URL') ?? `http://localhost:${port}`, problems);
-  const trustProxy = bool('TRUST_PROXY', false);
+  const proxyTrust = parseProxyTrust(get('TRUST_PROXY'), problems);
+  const trustProxy = proxyTrust.kind !== 'none';
   const clientIpHeader = (get('CLIENT_IP_HEADER') ?? 'x-forwarded-for').toLowerCase();
   if (!/^[a-z0-9-]+$/.test(clientIpHeader)) problems.push(`CLIENT_IP_HEADER must be a header name (got "${clientIpHeader}")`);
   const logLevel = oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info');
@@ -106,9 +114,13 @@ export function loadConfig(env: Env = process.env): Config {
       if (dataKeyRaw === undefined) problems.push('DATA_ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes as hex or base64, e.g. `openssl rand -hex 32`)');
     } else if (problems.length === 0) {
       // Development convenience: generated once, kept in data/secrets.json (mode 0600).
-      const dev = loadDevSecrets();
-      jwtSecret ??= dev.jwtSecret;
-      dataKeyRaw ??= dev.dataEncryptionKey;
+      try {
+        const dev = loadDevSecrets();
+        jwtSecret ??= dev.jwtSecret;
+        dataKeyRaw ??= dev.dataEncryptionKey;
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
   }
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < 32) {
@@ -122,12 +134,28 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = get('REDIS_URL');
   if (rateLimitStore === 'redis' && redisUrl === undefined) problems.push('REDIS_URL is required with RATE_LIMIT_STORE=redis (e.g. redis://127.0.0.1:6379/0)');
   if (redisUrl !== undefined && !isRedisUrl(redisUrl)) problems.push('REDIS_URL must be redis://[user:password@]host[:port][/db] or rediss://… (TLS)');
+  // Issue #10 defect 7: production refuses what only a test or a laptop may use.
+  const warnings: string[] = [];
+  if (get('NODE_ENV') === undefined) {
+    warnings.push(
+      'NODE_ENV is not set: running as development — secrets generated into data/secrets.json, reset mail written to ' +
+        `${mailOutboxDir} when SMTP_URL is unset, links built from ${publicUrl}. Set NODE_ENV=production on a real deployment.`,
+    );
+  }
+  if (nodeEnv === 'production') {
+    if (harnessToken !== undefined) problems.push('HARNESS_TOKEN must not be set when NODE_ENV=production (the harness moves the clock, reactivates accounts and resets budgets)');
+    if (get('PUBLIC_URL') === undefined) problems.push('PUBLIC_URL is required when NODE_ENV=production: the https address users reach (reset links are built from it)');
+    else if (!publicUrl.startsWith('https://')) problems.push(`PUBLIC_URL must be an https:// URL when NODE_ENV=production (got "${publicUrl}")`);
+  }
+  const smtpAllowPlaintext = bool('SMTP_ALLOW_PLAINTEXT', false);
+  const smtpRequireTls = smtpUrl !== undefined && smtpUrl.startsWith('smtp://') && !smtpAllowPlaintext && !isLoopbackUrl(smtpUrl);
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1, redisUrl,
+    proxyTrust, smtpRequireTls, warnings,
   };
 }
 
@@ -167,6 +195,15 @@ function isRedisUrl(raw: string): boolean {
   try {
     const url = new URL(raw);
     return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && /^(\/\d*)?$/.test(url.pathname);
+  } catch {
+    return false;
+  }
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\./.test(host);
   } catch {
     return false;
   }

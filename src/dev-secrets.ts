@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface DevSecrets {
@@ -15,6 +15,11 @@ export const DEV_SECRETS_PATH = 'data/secrets.json';
  */
 export function loadDevSecrets(path = DEV_SECRETS_PATH): DevSecrets {
   if (existsSync(path)) {
+    // Issue #10: a secrets file others can read is as good as published.
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new Error(`${path} is readable by other users (mode ${mode.toString(8)}): run \`chmod 600 ${path}\` (or delete it to generate new development secrets)`);
+    }
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<DevSecrets>;
     if (typeof parsed.jwtSecret === 'string' && typeof parsed.dataEncryptionKey === 'string') {
       return { jwtSecret: parsed.jwtSecret, dataEncryptionKey: parsed.dataEncryptionKey };

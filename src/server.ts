@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  for (const warning of config.warnings) {
+    process.stderr.write(`\n*** WARNING: ${warning}\n\n`);
+    log.warn('configuration', { warning });
+  }
   const built = await createApp({ config });
   const server = createServer(built.app.callback());
   server.keepAliveTimeout = 5_000;

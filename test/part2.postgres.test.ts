@@ -33,6 +33,18 @@ describe.skipIf(url === undefined)('part 2 on PostgreSQL (skipped without TEST_D
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
   });
 
+  it('TOTP lockout under real concurrency: 20 parallel wrong codes, at most 5 checked (issue #10 defect 3)', async () => {
+    const { token } = await newSession(t);
+    const secret = (await t.request('/auth/totp/provision', { method: 'POST', token })).body.secret as string;
+    const right = await code(secret);
+    expect((await t.request('/auth/totp/verify', { json: { code: right }, token })).status).toBe(200);
+    const wrong = String((Number(right) + 500_000) % 1_000_000).padStart(6, '0');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => t.request('/auth/totp', { method: 'DELETE', json: { code: wrong }, token })));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 422).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20 - statuses.filter((s) => s === 422).length);
+  });
+
   it('password reset: concurrent confirms give exactly one 200', async () => {
     const user = await registerUser(t);
     await t.request('/auth/password-reset/request', { json: { email: user.email } });

@@ -3,6 +3,7 @@ import { accessChecks } from './access.ts';
 import { accountsChecks } from './accounts.ts';
 import { apiKeysChecks } from './api-keys.ts';
 import { errorsChecks } from './errors.ts';
+import { hardeningChecks } from './hardening.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
 import { passwordResetChecks } from './password-reset.ts';
@@ -14,7 +15,7 @@ import { usersChecks } from './users.ts';
 // Every check of the suite, in run order. Rate limits run late (they spend whole budgets on
 // purpose); errors run last because some of its checks judge every exchange of the run.
 
-export const AREAS = ['accounts', 'login', 'sessions', 'users', 'totp', 'password-reset', 'api-keys', 'access', 'negative', 'rate-limits', 'errors'];
+export const AREAS = ['accounts', 'login', 'sessions', 'users', 'totp', 'password-reset', 'api-keys', 'access', 'negative', 'hardening', 'rate-limits', 'errors'];
 
 const registered: CheckDef[] = [
   ...accountsChecks,
@@ -26,6 +27,7 @@ const registered: CheckDef[] = [
   ...apiKeysChecks,
   ...accessChecks,
   ...negativeChecks,
+  ...hardeningChecks,
   ...rateLimitsChecks,
   ...errorsChecks,
 ];

@@ -211,7 +211,8 @@ const lockout: CheckDef = {
     }
     // The clock only moves forward: moving it back would keep windows opened meanwhile open.
     await ctx.harness.advanceClock((retry ?? lockSeconds) + 1);
-    const after = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
+    // The lock outlasts x-recent-authentication: the session is no longer a recent login.
+    const after = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
     expectStatusSoft(ctx, after, 200, 'a right code once Retry-After has passed (harness clock)');
   },
 };

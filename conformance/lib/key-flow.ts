@@ -28,7 +28,8 @@ export async function createKey(ctx: CheckContext, session: Session, projectIds?
   const id = ex.body.id as string;
   ctx.defer(`revoke API key ${id}`, async () => {
     const revoked = await ctx.call('revokeApiKey', { token: session.token, params: { keyId: id } });
-    if (revoked.status !== 204 && revoked.status !== 404) throw new Error(`revokeApiKey answered ${revoked.status}`);
+    // 401: the session is gone, and with it the key (deactivation or a reset revokes both).
+    if (revoked.status !== 204 && revoked.status !== 404 && revoked.status !== 401) throw new Error(`revokeApiKey answered ${revoked.status}`);
   });
   return { id, key: ex.body.key as string, prefix: String(ex.body.prefix ?? ''), exchange: ex };
 }

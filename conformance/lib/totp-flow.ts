@@ -35,7 +35,9 @@ export async function enableTotp(
     const me = await ctx.call('getCurrentUser', { token: session.token });
     // A dead session: the framework's final cleanup logs in with a backup code instead.
     if (me.status !== 200 || me.body?.totp_enabled !== true) return;
-    const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
+    // With the current password: the check may have moved the server clock past the contract's
+    // x-recent-authentication window since this session logged in.
+    const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
     // 429: still locked (TOTP-06 without a harness); the framework's cleanup lists it.
     if (off.status !== 200 && off.status !== 429) throw new Error(`disableTotp answered ${off.status}`);
   });

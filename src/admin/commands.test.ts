@@ -22,8 +22,9 @@ function io() {
 }
 
 describe('admin commands', () => {
-  it('deactivate stops the live token at once; activate brings the account back', async () => {
+  it('deactivate stops the live token and keys at once; activate brings the account back, not its old sessions or keys (issue #10 defect 9)', async () => {
     const { user, token } = await newSession(t);
+    const key = (await t.request('/users/me/api-keys', { token, json: { name: 'k' } })).body.key as string;
     const a = io();
     expect(await runAdminCommand(['deactivate', user.email.toUpperCase()], t.deps.db, t.clock, a.io)).toBe(0);
     expect(a.out.join()).toContain('is now deactivated');
@@ -31,7 +32,10 @@ describe('admin commands', () => {
     const login = await t.request('/auth/login', { json: { email: user.email, password: user.password } });
     expect(login.status).toBe(403);
     expect(await runAdminCommand(['activate', user.email], t.deps.db, t.clock, io().io)).toBe(0);
-    expect((await t.request('/users/me', { token })).status).toBe(200);
+    expect((await t.request('/users/me', { token })).status).toBe(401);
+    expect((await t.request('/users/me', { token: key })).status).toBe(401);
+    await t.deps.limiter.reset('');
+    expect((await t.request('/auth/login', { json: { email: user.email, password: user.password } })).status).toBe(200);
   });
 
   it('revoke-sessions logs the account out everywhere', async () => {

@@ -1,15 +1,19 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
+import { deleteBackupCodes } from '../totp/backup-code-store.ts';
 import { findUserByEmail, setUserActive } from '../users/repository.ts';
 
 export const ADMIN_USAGE = `Usage: npm run admin -- <command> [arguments]
 
 Commands:
-  deactivate <email>       Deactivate an account: its tokens and API keys stop working at once,
-                           login answers 403 account_deactivated.
-  activate <email>         Reactivate a deactivated account.
+  deactivate <email>       Deactivate an account: its sessions and API keys are revoked (for good:
+                           a later activate does not bring them back), login answers 403.
+  activate <email>         Reactivate a deactivated account (the owner logs in again).
   revoke-sessions <email>  Log the account out everywhere (API keys are not affected).
+  totp-reset <email>       For an owner who lost the authenticator and the backup codes (check
+                           who asks first!): TOTP off, secret and backup codes deleted, every
+                           session ended; the owner logs in with the password and enrols again.
   help                     Show this help.
 
 Uses the same configuration as the server (DATABASE_URL, …; see README "Configuration").`;
@@ -26,7 +30,7 @@ export async function runAdminCommand(args: string[], db: Knex, clock: Clock, io
     io.out(ADMIN_USAGE);
     return command === undefined ? 1 : 0;
   }
-  if (!['deactivate', 'activate', 'revoke-sessions'].includes(command)) {
+  if (!['deactivate', 'activate', 'revoke-sessions', 'totp-reset'].includes(command)) {
     io.err(`Unknown command "${command}".\n\n${ADMIN_USAGE}`);
     return 2;
   }
@@ -40,6 +44,18 @@ export async function runAdminCommand(args: string[], db: Knex, clock: Clock, io
     return 1;
   }
   const now = clock.now();
+  if (command === 'totp-reset') {
+    await db.transaction(async (trx) => {
+      await trx('users').where({ id: user.id }).update({
+        totp_enabled: false, totp_secret_enc: null, totp_pending_secret_enc: null,
+        totp_failed_count: 0, totp_locked_until: null, updated_at: now,
+      });
+      await deleteBackupCodes(trx, user.id);
+      await revokeAllSessions(trx, user.id, now);
+    });
+    io.out(`TOTP is off for ${user.email}: secret and backup codes deleted, every session ended.`);
+    return 0;
+  }
   if (command === 'revoke-sessions') {
     const n = await revokeAllSessions(db, user.id, now);
     io.out(`Revoked ${n} session(s) of ${user.email}.`);

@@ -71,3 +71,8 @@ export async function revokeLiveApiKey(db: Knex, userId: string, keyId: string, 
   const updated = await db('api_keys').where({ id: keyId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: now });
   return updated === 1;
 }
+
+/** Revokes every live key of the user (password reset, account deactivation); returns how many. */
+export async function revokeAllApiKeys(db: Knex | Knex.Transaction, userId: string, now: number): Promise<number> {
+  return db('api_keys').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: now });
+}

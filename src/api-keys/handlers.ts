@@ -1,5 +1,6 @@
 import type { components, operations } from '../../generated/api.d.ts';
 import { sessionOf } from '../auth/principal.ts';
+import { requireRecentAuthentication } from '../auth/reauthenticate.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
 import { findForeignProjectIds, insertApiKey, listLiveApiKeys, revokeLiveApiKey, type ApiKeyRecord } from './api-key-store.ts';
@@ -22,7 +23,8 @@ export function createApiKeysHandlers(deps: AppDeps): OperationHandlers {
   return {
     async createApiKey(c, ctx) {
       const { userId } = sessionOf(ctx);
-      const { name, project_ids: projectIds = [] } = c.request.requestBody as CreateBody;
+      const { name, project_ids: projectIds = [], current_password: currentPassword } = c.request.requestBody as CreateBody;
+      await requireRecentAuthentication(deps, ctx, 'createApiKey', currentPassword);
       const created = await deps.db.transaction(async (trx) => {
         const foreign = await findForeignProjectIds(trx, userId, projectIds);
         if (foreign.length > 0) {

@@ -16,6 +16,35 @@ const change = (token: string | undefined, json: unknown, extra: Parameters<Test
   t.request('/auth/password/change', { method: 'POST', json, ...(token ? { token } : {}), ...extra });
 
 describe('changePassword', () => {
+  it('voids an outstanding reset token (issue #10 defect 9)', async () => {
+    const { user, token } = await newSession(t);
+    await t.request('/auth/password-reset/request', { json: { email: user.email } });
+    const mail = await t.mailer.waitFor(user.email);
+    const resetToken = /token=([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
+    expect((await change(token, { current_password: user.password, new_password: 'a-brand-new-long-passphrase' })).status).toBe(200);
+    const confirm = await t.request('/auth/password-reset/confirm', { json: { token: resetToken, new_password: 'yet-another-long-passphrase' } });
+    expect(confirm.status).toBe(400);
+    expect(confirm.body.code).toBe('invalid_reset_token');
+  });
+
+  it('wrong current passwords spend the account\'s failed-login budget: once spent, 429 even for the right one (issue #10 defect 5)', async () => {
+    const { user, token } = await newSession(t);
+    const failures = t.deps.contract.operation('login').failureRateLimit!;
+    // The authenticated budget (120/min per token) would allow more: move the clock past
+    // its window now and then, never past the failure budget's (1 h).
+    for (let i = 0; i < failures.limit; i++) {
+      if (i > 0 && i % 50 === 0) t.clock.advance(61_000);
+      const res = await change(token, { current_password: `wrong-current-${i}`, new_password: 'a-brand-new-long-passphrase' });
+      expect(res.status).toBe(403);
+    }
+    t.clock.advance(61_000);
+    const spent = await change(token, { current_password: user.password, new_password: 'a-brand-new-long-passphrase' });
+    expect(spent.status).toBe(429);
+    expect(spent.headers.get('ratelimit-policy')).toBe(`"${failures.policy}";q=${failures.limit};w=${failures.window_seconds}`);
+    // The login form is closed for the account too: one budget for every password guess.
+    expect((await t.request('/auth/login', { json: { email: user.email, password: user.password } })).status).toBe(429);
+  });
+
   it('200: the new password works, the old one not; other sessions revoked, this one kept', async () => {
     const { user, token } = await newSession(t);
     const other = await loginUser(t, user);

@@ -1,9 +1,9 @@
 import type { operations } from '../../generated/api.d.ts';
 import type { AppDeps, OperationHandler } from '../deps.ts';
-import { Problem } from '../errors/problem.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { findUserById, updateUser } from '../users/repository.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+import { hashPassword } from './passwords.ts';
+import { verifyCurrentPassword } from './reauthenticate.ts';
 import { weakPasswordReason } from './password-policy.ts';
 import { sessionOf } from './principal.ts';
 import { weakPasswordProblem } from './register.ts';
@@ -11,16 +11,16 @@ import { weakPasswordProblem } from './register.ts';
 type ChangeBody = operations['changePassword']['requestBody']['content']['application/json'];
 type ChangeResponse = operations['changePassword']['responses'][200]['content']['application/json'];
 
-/** Needs the current password; keeps the current session and revokes every other one. */
+/** Needs the current password (counted like a login attempt); keeps the current session and revokes every other one. */
 export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
   return async (c, ctx) => {
     const session = sessionOf(ctx);
     const body = c.request.requestBody as ChangeBody;
     const user = await findUserById(deps.db, session.userId);
     if (user === undefined) throw new Error('session of a deleted user');
-    if (!(await verifyPassword(user.password_hash, body.current_password))) {
-      throw new Problem(403, 'invalid_current_password', 'The current password is not correct.');
-    }
+    // Counted against login's per-account failure budget (issue #10 defect 5): a stolen
+    // session is no faster an oracle than the login form.
+    await verifyCurrentPassword(deps, user, body.current_password);
     const reason = weakPasswordReason(body.new_password, user.email);
     if (reason !== null) throw weakPasswordProblem(reason, '/new_password');
 
@@ -29,6 +29,8 @@ export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
     await deps.db.transaction(async (trx) => {
       await updateUser(trx, user.id, { password_hash: passwordHash }, now);
       await revokeAllSessions(trx, user.id, now, session.sessionId);
+      // An outstanding reset link would undo this change (issue #10 defect 9).
+      await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').delete();
     });
     const response: ChangeResponse = { message: 'Password changed' };
     ctx.status = 200;

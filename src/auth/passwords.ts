@@ -31,3 +31,18 @@ export class DummyHash {
     return this.#hash;
   }
 }
+
+/** The scrypt parameters stored in a hash (undefined for a corrupt one). */
+export function hashParams(storedHash: string): { logN: number; r: number; p: number } | undefined {
+  try {
+    return scrypt.viewParams(Buffer.from(storedHash, 'base64'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a stored hash is weaker than what the server is configured to make (issue #10). */
+export function needsRehash(storedHash: string, logN: number): boolean {
+  const params = hashParams(storedHash);
+  return params !== undefined && (params.logN < logN || params.r < 8 || params.p < 1);
+}

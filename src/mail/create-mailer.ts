@@ -5,8 +5,8 @@ import { OutboxMailer } from './outbox-mailer.ts';
 import { SmtpMailer } from './smtp-mailer.ts';
 
 /** SMTP when `SMTP_URL` is set; otherwise the local outbox, so the flows work on a laptop. */
-export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailOutboxDir'>, log: Logger): Mailer {
-  if (config.smtpUrl !== undefined) return new SmtpMailer(config.smtpUrl, config.mailFrom);
+export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailOutboxDir' | 'smtpRequireTls'>, log: Logger): Mailer {
+  if (config.smtpUrl !== undefined) return new SmtpMailer(config.smtpUrl, config.mailFrom, config.smtpRequireTls);
   return new OutboxMailer(config.mailOutboxDir, config.mailFrom, (note) => log.info(note));
 }
 

@@ -7,8 +7,9 @@ export class SmtpMailer implements Mailer {
   readonly #from: string;
   readonly #inFlight = new InFlight();
 
-  constructor(smtpUrl: string, from: string) {
-    this.#transport = nodemailer.createTransport({ url: smtpUrl, pool: true });
+  /** `requireTls`: refuse to send unless the server upgrades the connection with STARTTLS. */
+  constructor(smtpUrl: string, from: string, requireTls = false) {
+    this.#transport = nodemailer.createTransport({ url: smtpUrl, pool: true, requireTLS: requireTls });
     this.#from = from;
   }
 

@@ -2,6 +2,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { weakPasswordReason } from '../auth/password-policy.ts';
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
+import { revokeAllApiKeys } from '../api-keys/api-key-store.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { findUserById } from '../users/repository.ts';
 import { findLiveResetToken, spendResetToken } from './reset-token-store.ts';
@@ -13,7 +14,7 @@ const invalidToken = (): Problem =>
  * Sets a new password from a reset token. Order matters: the token is checked first (400),
  * then the password (422 — the token stays usable, so the user can retry from the same
  * mail), then the token is spent by a conditional UPDATE inside the same transaction as the
- * password change, so concurrent confirms yield exactly one success. Every session ends.
+ * password change, so concurrent confirms yield exactly one success. Every session and API key ends.
  */
 export async function completePasswordReset(deps: AppDeps, token: string, newPassword: string): Promise<void> {
   const live = await findLiveResetToken(deps.db, token, deps.clock.now());
@@ -33,5 +34,7 @@ export async function completePasswordReset(deps: AppDeps, token: string, newPas
     if (!(await spendResetToken(trx, live.id, now))) throw invalidToken();
     await trx('users').where({ id: user.id }).update({ password_hash: passwordHash, updated_at: now });
     await revokeAllSessions(trx, user.id, now);
+    // Keys minted by whoever held the old password would outlive the reset (issue #10).
+    await revokeAllApiKeys(trx, user.id, now);
   });
 }

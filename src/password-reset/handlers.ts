@@ -1,7 +1,7 @@
 import type { operations } from '../../generated/api.d.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
 import { completePasswordReset } from './confirm-password-reset.ts';
-import { startPasswordReset } from './request-password-reset.ts';
+import { startPasswordResetInBackground } from './request-password-reset.ts';
 
 type RequestBody = operations['requestPasswordReset']['requestBody']['content']['application/json'];
 type ConfirmBody = operations['confirmPasswordReset']['requestBody']['content']['application/json'];
@@ -14,7 +14,7 @@ export function createPasswordResetHandlers(deps: AppDeps): OperationHandlers {
   return {
     async requestPasswordReset(c, ctx) {
       const { email } = c.request.requestBody as RequestBody;
-      await startPasswordReset(deps, email);
+      startPasswordResetInBackground(deps, email);
       const body: MessageBody = { message: RESET_REQUESTED_MESSAGE };
       ctx.status = 200;
       ctx.body = body;

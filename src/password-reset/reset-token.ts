@@ -15,7 +15,8 @@ export function hashResetToken(token: string): string {
 
 /** The link the mail carries: always the configured public URL, never the request's Host. */
 export function buildResetLink(publicUrl: string, token: string): string {
-  const url = new URL('/reset-password', publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  // Relative to the base (no leading slash), so a path prefix such as /api is kept (issue #10).
+  const url = new URL('reset-password', publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
   url.searchParams.set('token', token);
   return url.toString();
 }

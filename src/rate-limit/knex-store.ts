@@ -49,13 +49,15 @@ export class KnexRateLimiter implements RateLimiter {
     return { ...resultOf(Number(row.window_start), count + 1, limit, windowMs, now), remaining: Math.max(0, limit - count) };
   }
 
+  /**
+   * One conditional UPDATE: atomic on both databases, never below zero. A row whose window
+   * already closed may be decremented too: harmless, the next consume starts a new window.
+   */
   async refund(policy: string, key: string): Promise<void> {
-    const now = this.#clock.now();
     await this.#db('rate_limits')
       .where('key', storedKey(policy, key))
-      .where('count', '>', 0)
-      .where('window_start', '<=', now)
-      .decrement('count', 1);
+      .andWhere('count', '>', 0)
+      .update({ count: this.#db.raw('"count" - 1') });
   }
 
   async reset(keyPrefix: string): Promise<number> {

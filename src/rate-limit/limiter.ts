@@ -17,6 +17,12 @@ export interface RateLimiter {
   consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
   /** The state of a budget without counting (used for the per-account failed-login budget). */
   peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /**
+   * Gives one request back to the current window of a budget: decrements its count by one if
+   * it is > 0; a no-op when there is no open window. Login reserves a unit of the per-account
+   * failure budget before hashing and refunds it when the attempt did not fail (issue #10).
+   */
+  refund(policy: string, key: string): Promise<void>;
   /** Deletes every budget whose stored key starts with `keyPrefix`; returns how many. */
   reset(keyPrefix: string): Promise<number>;
   /** Gives back one counted request of the current window (the count never goes below 0). */

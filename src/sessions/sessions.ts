@@ -35,7 +35,7 @@ export async function revokeSession(db: Knex, sessionId: string, now: number): P
 }
 
 /** Password change / TOTP enable keep the current session (`exceptSessionId`); password reset revokes all. */
-export async function revokeAllSessions(db: Knex, userId: string, now: number, exceptSessionId?: string): Promise<number> {
+export async function revokeAllSessions(db: Knex | Knex.Transaction, userId: string, now: number, exceptSessionId?: string): Promise<number> {
   const q = db('sessions').where({ user_id: userId }).whereNull('revoked_at');
   if (exceptSessionId !== undefined) q.whereNot({ id: exceptSessionId });
   return q.update({ revoked_at: now });

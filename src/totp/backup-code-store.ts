@@ -17,7 +17,7 @@ export async function replaceBackupCodes(trx: Knex.Transaction, dataKey: Buffer,
  * Spends one backup code. The conditional UPDATE (unused only) is the single point of
  * truth: of N concurrent requests with the same code, exactly one sees one affected row.
  */
-export async function spendBackupCode(db: Knex, dataKey: Buffer, userId: string, code: string, now: number): Promise<boolean> {
+export async function spendBackupCode(db: Knex | Knex.Transaction, dataKey: Buffer, userId: string, code: string, now: number): Promise<boolean> {
   const updated = await db('backup_codes')
     .where({ user_id: userId, code_hash: hashBackupCode(deriveBackupCodeKey(dataKey), code) })
     .whereNull('used_at')

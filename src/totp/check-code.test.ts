@@ -60,10 +60,26 @@ describe('checkSecondFactorCode', () => {
     const u = await userWithTotp();
     const code = await codeNow(u.secret);
     const s = await state(u.id);
-    const results = await Promise.all(
+    const settled = await Promise.allSettled(
       Array.from({ length: 10 }, () => checkSecondFactorCode(deps(), s, code, { secretEnc: u.secretEnc, allowBackupCode: true })),
     );
-    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(settled.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1);
+    // The replays are wrong codes: the 5th locks, the ones after it are refused unchecked.
+    for (const r of settled) if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 429, code: 'totp_locked' });
+  });
+
+  it('concurrent wrong codes (all read the state before any lock): at most five are checked, every failure counts (issue #10 defect 3)', async () => {
+    const u = await userWithTotp();
+    const s = await state(u.id);
+    const wrong = wrongCode(await codeNow(u.secret));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 20 }, () => checkSecondFactorCode(deps(), s, wrong, { secretEnc: u.secretEnc, allowBackupCode: true })),
+    );
+    const checked = settled.filter((r) => r.status === 'fulfilled');
+    expect(checked.length).toBeLessThanOrEqual(TOTP_MAX_FAILURES);
+    for (const r of settled) if (r.status === 'rejected') expect(r.reason).toMatchObject({ status: 429, code: 'totp_locked' });
+    expect((await state(u.id)).lockedUntil).toBe(START + TOTP_LOCK_MS);
+    await expect(check(u.id, u.secretEnc, await codeNow(u.secret))).rejects.toMatchObject({ status: 429 });
   });
 
   it('locks after five wrong codes in a row, for 15 minutes, then counts afresh', async () => {
@@ -92,10 +108,10 @@ describe('checkSecondFactorCode', () => {
     const codes = await db.transaction((trx) => replaceBackupCodes(trx, dataKey, u.id));
     expect(await check(u.id, u.secretEnc, codes[0]!, false)).toBe(false);
     const s = await state(u.id);
-    const results = await Promise.all(
+    const settled = await Promise.allSettled(
       Array.from({ length: 20 }, () => checkSecondFactorCode(deps(), s, codes[0]!, { secretEnc: u.secretEnc, allowBackupCode: true })),
     );
-    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(settled.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1);
     // The 19 losers counted as wrong codes and locked the checks; after the lock the
     // spent code is still refused and an unspent one still works.
     clock.advance(TOTP_LOCK_MS);

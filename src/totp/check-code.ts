@@ -5,10 +5,10 @@ import { isBackupCodeShape } from './backup-codes.ts';
 import { assertTotpNotLocked, clearTotpFailures, recordTotpFailure } from './lockout.ts';
 import { decryptSecret } from './secret-box.ts';
 import { verifyTotpCode } from './totp-code.ts';
-import { claimTimeStep, type TotpState } from './totp-state.ts';
+import { claimTimeStep, loadTotpState, type TotpState } from './totp-state.ts';
 
 export interface CodeCheckDeps {
-  db: Knex;
+  db: Knex | Knex.Transaction;
   clock: Clock;
   keys: { dataKey: Buffer };
 }
@@ -32,11 +32,20 @@ export async function checkSecondFactorCode(
   check: CodeCheck,
 ): Promise<boolean> {
   const now = deps.clock.now();
-  assertTotpNotLocked(state.lockedUntil, now);
-  const accepted = await acceptCode(deps, state, code, check, now);
-  if (accepted) await clearTotpFailures(deps.db, state.userId);
-  else await recordTotpFailure(deps.db, state.userId, now);
-  return accepted;
+  assertTotpNotLocked(state.lockedUntil, now); // cheap refusal without a transaction
+  // One atomic step per attempt (issue #10 defect 3): the user's row is locked (PostgreSQL
+  // SELECT … FOR UPDATE; SQLite runs one write transaction at a time), the lock and the count
+  // are re-read, the code is checked and the outcome counted before the next attempt of the
+  // same user may look. Concurrent attempts can no longer all pass a stale "not locked".
+  return deps.db.transaction(async (trx) => {
+    const fresh = await loadTotpState(trx, state.userId, { forUpdate: true });
+    if (fresh === undefined) return false;
+    assertTotpNotLocked(fresh.lockedUntil, now);
+    const accepted = await acceptCode({ ...deps, db: trx }, fresh, code, check, now);
+    if (accepted) await clearTotpFailures(trx, state.userId);
+    else await recordTotpFailure(trx, state.userId, now);
+    return accepted;
+  });
 }
 
 async function acceptCode(deps: CodeCheckDeps, state: TotpState, code: string, check: CodeCheck, now: number): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { operations } from '../../generated/api.d.ts';
 import { sessionOf } from '../auth/principal.ts';
+import { requireRecentAuthentication } from '../auth/reauthenticate.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
 import { disableTotpWithCode, enableTotp, provisionTotpSecret } from './totp-service.ts';
 
@@ -19,7 +20,8 @@ export function createTotpHandlers(deps: AppDeps): OperationHandlers {
 
     async verifyTotp(c, ctx) {
       const session = sessionOf(ctx);
-      const { code } = c.request.requestBody as VerifyBody;
+      const { code, current_password: currentPassword } = c.request.requestBody as VerifyBody;
+      await requireRecentAuthentication(deps, ctx, 'verifyTotp', currentPassword);
       const backupCodes = await enableTotp(deps, session.userId, session.sessionId, code);
       const body: Json<'verifyTotp', 200> = { message: 'TOTP successfully enabled', backup_codes: backupCodes };
       ctx.set('Cache-Control', 'no-store');
@@ -28,7 +30,8 @@ export function createTotpHandlers(deps: AppDeps): OperationHandlers {
     },
 
     async disableTotp(c, ctx) {
-      const { code } = c.request.requestBody as DisableBody;
+      const { code, current_password: currentPassword } = c.request.requestBody as DisableBody;
+      await requireRecentAuthentication(deps, ctx, 'disableTotp', currentPassword);
       await disableTotpWithCode(deps, sessionOf(ctx).userId, code);
       const body: Json<'disableTotp', 200> = { message: 'TOTP disabled' };
       ctx.status = 200;

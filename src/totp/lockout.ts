@@ -19,11 +19,11 @@ export function assertTotpNotLocked(lockedUntil: number | null, now: number): vo
 }
 
 /**
- * Counts one wrong code. The increment happens in SQL so concurrent failures are all
- * counted; the fifth locks the checks and restarts the count for after the lock. Failures
- * of requests that raced past the lock check while a lock was being set are not counted.
+ * Counts one wrong code; the fifth locks the checks and restarts the count for after the lock.
+ * Called inside checkSecondFactorCode's transaction, which holds the user's row, so the
+ * count and the lock are one atomic step with the check itself.
  */
-export async function recordTotpFailure(db: Knex, userId: string, now: number): Promise<void> {
+export async function recordTotpFailure(db: Knex | Knex.Transaction, userId: string, now: number): Promise<void> {
   await db.transaction(async (trx) => {
     const counted = await trx('users')
       .where({ id: userId })
@@ -38,6 +38,6 @@ export async function recordTotpFailure(db: Knex, userId: string, now: number): 
 }
 
 /** A right code ends the run of failures. */
-export async function clearTotpFailures(db: Knex, userId: string): Promise<void> {
+export async function clearTotpFailures(db: Knex | Knex.Transaction, userId: string): Promise<void> {
   await db('users').where({ id: userId }).andWhere('totp_failed_count', '>', 0).update({ totp_failed_count: 0 });
 }

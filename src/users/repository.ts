@@ -87,7 +87,7 @@ export async function insertUser(db: Knex, u: NewUser): Promise<UserRow> {
 export type UserPatch = Partial<Pick<UserRow, 'full_name' | 'company_name' | 'phone' | 'password_hash' | 'is_active'>>;
 
 /** Returns the number of rows changed (0 when the user does not exist). */
-export async function updateUser(db: Knex, id: string, patch: UserPatch, now: number): Promise<number> {
+export async function updateUser(db: Knex | Knex.Transaction, id: string, patch: UserPatch, now: number): Promise<number> {
   return db('users').where({ id }).update({ ...patch, updated_at: now });
 }
 
@@ -95,6 +95,13 @@ export async function updateUser(db: Knex, id: string, patch: UserPatch, now: nu
 export async function setUserActive(db: Knex, email: string, active: boolean, now: number): Promise<UserRow | undefined> {
   const user = await findUserByEmail(db, email);
   if (user === undefined) return undefined;
-  await updateUser(db, user.id, { is_active: active }, now);
+  await db.transaction(async (trx) => {
+    await updateUser(trx, user.id, { is_active: active }, now);
+    // Issue #10: a reactivation must not bring back what existed before the deactivation.
+    if (!active) {
+      await trx('sessions').where({ user_id: user.id }).whereNull('revoked_at').update({ revoked_at: now });
+      await trx('api_keys').where({ user_id: user.id }).whereNull('revoked_at').update({ revoked_at: now });
+    }
+  });
   return { ...user, is_active: active, updated_at: now };
 }

@@ -1,0 +1,79 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startMailSink } from '../conformance/lib/smtp-sink.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { loadDevSecrets } from './dev-secrets.ts';
+import { SmtpMailer } from './mail/smtp-mailer.ts';
+
+// Issue #10 defect 7: unsafe production defaults are refused or shouted about at start.
+
+const prod = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'p'.repeat(48),
+  DATA_ENCRYPTION_KEY: 'cd'.repeat(32),
+  PUBLIC_URL: 'https://app.example.com',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('production refusals', () => {
+  it('a well-formed production configuration starts, without warnings', () => {
+    expect(loadConfig(prod).warnings).toEqual([]);
+  });
+
+  it('HARNESS_TOKEN is refused with NODE_ENV=production', () => {
+    expect(problemsOf({ ...prod, HARNESS_TOKEN: 'h'.repeat(24) }).join('\n')).toMatch(/^HARNESS_TOKEN .*production/m);
+  });
+
+  it('PUBLIC_URL must be https in production (and must be set)', () => {
+    expect(problemsOf({ ...prod, PUBLIC_URL: 'http://app.example.com' }).join('\n')).toMatch(/^PUBLIC_URL .*https/m);
+    const { PUBLIC_URL: _unset, ...withoutUrl } = prod;
+    expect(problemsOf(withoutUrl).join('\n')).toMatch(/^PUBLIC_URL /m);
+  });
+
+  it('a missing NODE_ENV is a loud warning (development secrets, outbox, http://localhost links)', () => {
+    const { NODE_ENV: _unset, ...env } = prod;
+    const warnings = loadConfig(env).warnings;
+    expect(warnings.join('\n')).toMatch(/NODE_ENV is not set/);
+    expect(loadConfig({ ...env, NODE_ENV: 'development' }).warnings).toEqual([]);
+  });
+
+  it('smtp:// to a non-loopback host requires STARTTLS unless SMTP_ALLOW_PLAINTEXT=true', () => {
+    expect(loadConfig({ ...prod, SMTP_URL: 'smtp://mail.example.com:587' }).smtpRequireTls).toBe(true);
+    expect(loadConfig({ ...prod, SMTP_URL: 'smtp://127.0.0.1:2525' }).smtpRequireTls).toBe(false);
+    expect(loadConfig({ ...prod, SMTP_URL: 'smtps://mail.example.com' }).smtpRequireTls).toBe(false);
+    expect(loadConfig({ ...prod, SMTP_URL: 'smtp://mail.example.com:587', SMTP_ALLOW_PLAINTEXT: 'true' }).smtpRequireTls).toBe(false);
+  });
+
+  it('a mailer that requires STARTTLS does not send to a server without it', async () => {
+    const sink = await startMailSink({ host: '127.0.0.1', port: 0 });
+    const mailer = new SmtpMailer(`smtp://127.0.0.1:${sink.port}`, 'a@example.com', true);
+    try {
+      await expect(mailer.send({ to: 'b@example.com', subject: 's', text: 't' })).rejects.toThrow(/STARTTLS/i);
+    } finally {
+      await mailer.close();
+      await sink.close();
+    }
+  });
+
+  it('an existing data/secrets.json readable by others is refused, saying how to fix it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'secrets-perm-'));
+    const file = path.join(dir, 'data', 'secrets.json');
+    mkdirSync(path.dirname(file));
+    writeFileSync(file, JSON.stringify({ jwtSecret: 'j'.repeat(48), dataEncryptionKey: 'ab'.repeat(32) }));
+    chmodSync(file, 0o644);
+    expect(() => loadDevSecrets(file)).toThrow(/chmod 600/);
+    chmodSync(file, 0o600);
+    expect(loadDevSecrets(file).jwtSecret).toBe('j'.repeat(48));
+  });
+});
