@@ -31,7 +31,7 @@ export async function resolveCredential(deps: AppDeps, authorization: string | u
   }
 
   const now = deps.clock.now();
-  const claims = await verifyAccessToken(deps.keys.jwtSecret, token, now);
+  const claims = verifyAccessToken(deps.keys.jwtSecret, token, now);
   if (claims === null) return { kind: 'invalid' };
   // A signed token is only as good as its session row: logout and resets revoke at once.
   if (!(await isSessionLiveForActiveUser(deps.db, claims.sessionId, claims.userId, now))) return { kind: 'invalid' };
