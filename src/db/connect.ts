@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
+import { closeFastPath, registerSqliteConnection } from './fast-path/index.ts';
 import { migrationSource } from './migration-source.ts';
 
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's safe range.
@@ -11,10 +12,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 /** A knex instance for SQLite (better-sqlite3: WAL, foreign keys on) or PostgreSQL. */
 export function connectDatabase(database: DatabaseConfig): Knex {
   if (database.client === 'pg') {
-    return knex({ client: 'pg', connection: database.connectionString, pool: { min: 0, max: 10 } });
+    return withFastPathClosed(knex({ client: 'pg', connection: database.connectionString, pool: { min: 0, max: 10 } }));
   }
   if (database.filename !== ':memory:') mkdirSync(dirname(database.filename), { recursive: true });
-  return knex({
+  let current: (SqliteConnection & { open: boolean }) | undefined;
+  const db = knex({
     client: 'better-sqlite3',
     connection: { filename: database.filename },
     useNullAsDefault: true,
@@ -22,13 +24,14 @@ export function connectDatabase(database: DatabaseConfig): Knex {
     pool: {
       min: 1,
       max: 1,
-      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (conn: SqliteConnection & { open: boolean }, done: (err: Error | null, conn: unknown) => void) => {
         try {
           cachePreparedStatements(conn);
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          current = conn;
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -36,6 +39,20 @@ export function connectDatabase(database: DatabaseConfig): Knex {
       },
     },
   });
+  registerSqliteConnection(db, () => current as never);
+  return withFastPathClosed(db);
+}
+
+/** The fast path's own connections (src/db/fast-path/) close with the knex instance. */
+function withFastPathClosed(db: Knex): Knex {
+  // knex.destroy() delegates to its client's destroy (knex itself is frozen).
+  const client = db.client as { destroy(callback?: unknown): Promise<void> };
+  const destroy = client.destroy.bind(client);
+  client.destroy = (callback?: unknown) => {
+    closeFastPath(db);
+    return destroy(callback);
+  };
+  return db;
 }
 
 interface SqliteConnection {

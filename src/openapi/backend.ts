@@ -1,4 +1,4 @@
-import { OpenAPIBackend, type Document, type Options } from 'openapi-backend';
+import { OpenAPIBackend, type Context, type Document, type Options } from 'openapi-backend';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { addFormats } from '../response-check.ts';
 
@@ -22,6 +22,19 @@ class OpenAPI31Backend extends OpenAPIBackend {
 }
 
 /**
+ * Request validation only where there is something to validate: a body, declared parameters,
+ * or a query string (undeclared query parameters are refused, so they still go through Ajv).
+ * A bodiless, parameterless GET such as getCurrentUser has nothing its validator could refuse.
+ */
+function needsValidation(c: Context): boolean {
+  const op = c.operation;
+  if (op === undefined) return true;
+  if (op.requestBody !== undefined || (op.parameters?.length ?? 0) > 0) return true;
+  const query = c.request.query;
+  return query !== undefined && Object.keys(query).length > 0;
+}
+
+/**
  * A strict backend (fails closed when a hook is missing) validating with Ajv 2020-12 and
  * real formats (the default Ajv ignores `format: email`). Reused by the harness.
  */
@@ -30,7 +43,7 @@ export function createBackend(definition: Document, handlers: Options['handlers'
     definition,
     strict: true,
     quick: true, // validators compile on first use of each operation: fast start, one slower first request
-    validate: true,
+    validate: needsValidation,
     coerceTypes: false,
     ajvOpts: { allErrors: true },
     customizeAjv: (_ajv, opts) => {
