@@ -790,6 +790,21 @@ export interface components {
                 };
             };
         };
+        /** @description Too many password hashes are already running or waiting on this server (`service_unavailable`): the request was not processed (nothing was checked or changed); retry after `Retry-After` seconds. */
+        HashingBusy: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 503;
+                    /** @enum {unknown} */
+                    code?: "service_unavailable";
+                };
+            };
+        };
         /** @description Unknown e-mail or wrong password (`invalid_credentials`, one answer for both); or the password was right but TOTP is on and no code was given (`totp_required`) or the code is wrong or already used (`invalid_totp_code`). */
         LoginUnauthorized: {
             headers: {
@@ -1109,6 +1124,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["PasswordRejected"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     login: {
@@ -1143,6 +1159,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TotpRateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     logout: {
@@ -1203,6 +1220,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["PasswordRejected"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     provisionTotp: {
@@ -1363,6 +1381,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["PasswordRejected"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     getCurrentUser: {
