@@ -25,9 +25,9 @@ export async function load(opts: AutocannonOpts): Promise<Measured> {
   return { rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, requests: Object.values(statuses).reduce((a, b) => a + b, 0), non2xx: r.non2xx, errors: r.errors, statuses };
 }
 
-/** A warm-up second (JIT, lazily compiled validators), then the measured run; refuses meaningless numbers. */
+/** Two warm-up seconds (JIT, lazily compiled validators), then the measured run; refuses meaningless numbers. */
 export async function measure(label: string, opts: AutocannonOpts): Promise<Measured> {
-  await load({ ...opts, duration: 1 });
+  await load({ ...opts, duration: 2 }); // on a busy 2-core machine one second did not settle the JIT
   const m = await load(opts);
   if (m.non2xx > 0 || m.errors > 0) throw new Error(`${label}: ${m.non2xx} non-2xx answers (${JSON.stringify(m.statuses)}), ${m.errors} errors — the figures would be meaningless`);
   return m;
