@@ -1,7 +1,7 @@
 // `npm start`: run the compiled server (dist/server/), building it first when it is missing or
 // older than any source file. Plain JavaScript on purpose: no TypeScript loader at run time.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -34,6 +34,9 @@ export function buildIfStale() {
     process.stderr.write('the build failed: fix the errors above (npx tsc -p tsconfig.build.json), then npm start again\n');
     process.exit(r.status ?? 1);
   }
+  // An incremental build with nothing to emit leaves its .tsbuildinfo untouched: mark it fresh.
+  const now = new Date();
+  utimesSync(stamp, now, now);
   return true;
 }
 
