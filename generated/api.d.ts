@@ -827,6 +827,21 @@ export interface components {
                 };
             };
         };
+        /** @description Too many password hashes are already running or waiting on this server (`service_unavailable`): the request was not processed (nothing was checked or changed); retry after `Retry-After` seconds. */
+        HashingBusy: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 503;
+                    /** @enum {unknown} */
+                    code?: "service_unavailable";
+                };
+            };
+        };
         /** @description Unknown e-mail or wrong password (`invalid_credentials`, one answer for both); or the password was right but TOTP is on and no code was given (`totp_required`) or the code is wrong or already used (`invalid_totp_code`). */
         LoginUnauthorized: {
             headers: {
@@ -1161,6 +1176,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["PasswordRejected"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     login: {
@@ -1195,6 +1211,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TotpRateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     logout: {
@@ -1255,6 +1272,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["PasswordRejected"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     provisionTotp: {
@@ -1415,6 +1433,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["PasswordRejected"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["HashingBusy"];
         };
     };
     getCurrentUser: {

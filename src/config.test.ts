@@ -62,6 +62,28 @@ describe('loadConfig', () => {
     }
     expect(problems.join('\n')).not.toContain('short"'); // secrets are not echoed
   });
+
+  it('RATE_LIMIT_MULTIPLIER: a positive integer for load tests, refused with NODE_ENV=production', () => {
+    expect(loadConfig({ ...secrets, RATE_LIMIT_MULTIPLIER: '1000' }).rateLimitMultiplier).toBe(1000);
+    for (const bad of ['0', '-1', '1.5', 'many']) {
+      expect(problemsOf({ ...secrets, RATE_LIMIT_MULTIPLIER: bad }).some((p) => p.startsWith('RATE_LIMIT_MULTIPLIER'))).toBe(true);
+    }
+    const prod = problemsOf({ ...secrets, NODE_ENV: 'production', RATE_LIMIT_MULTIPLIER: '1000' });
+    expect(prod.join('\n')).toMatch(/RATE_LIMIT_MULTIPLIER is for load tests only.*NODE_ENV=production/);
+    expect(loadConfig({ ...secrets, NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', RATE_LIMIT_MULTIPLIER: '1' }).rateLimitMultiplier).toBe(1);
+  });
+
+  it('HASH_CONCURRENCY stays below UV_THREADPOOL_SIZE; HASH_QUEUE_MAX is bounded', () => {
+    const c = loadConfig({ ...secrets });
+    expect(c.hashConcurrency).toBeGreaterThanOrEqual(1);
+    expect(c.hashConcurrency).toBeLessThanOrEqual(3); // default pool of 4, one thread kept free
+    expect(c.hashQueueMax).toBe(32);
+    expect(loadConfig({ ...secrets, HASH_CONCURRENCY: '3', HASH_QUEUE_MAX: '0' })).toMatchObject({ hashConcurrency: 3, hashQueueMax: 0 });
+    expect(problemsOf({ ...secrets, HASH_CONCURRENCY: '4' }).join('\n')).toMatch(/HASH_CONCURRENCY must stay below UV_THREADPOOL_SIZE \(4\)/);
+    expect(loadConfig({ ...secrets, HASH_CONCURRENCY: '7', UV_THREADPOOL_SIZE: '8' }).hashConcurrency).toBe(7);
+    expect(problemsOf({ ...secrets, HASH_CONCURRENCY: '0' }).some((p) => p.startsWith('HASH_CONCURRENCY'))).toBe(true);
+    expect(problemsOf({ ...secrets, HASH_QUEUE_MAX: 'lots' }).some((p) => p.startsWith('HASH_QUEUE_MAX'))).toBe(true);
+  });
 });
 
 describe('RATE_LIMIT_STORE=redis', () => {

@@ -1,5 +1,6 @@
 import { loadDevSecrets } from './dev-secrets.ts';
 import { parseProxyTrust, type ProxyTrust } from './http/proxy-trust.ts';
+import { defaultHashConcurrency, threadPoolSize } from './hashing/index.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type DatabaseConfig =
@@ -29,8 +30,8 @@ export interface Config {
   /** Validate every response against the contract and throw on mismatch (on in tests). */
   validateResponses: boolean;
   /**
-   * Bench-only: multiplies every contract limit (never read from the environment, only set
-   * programmatically by scripts/bench.ts so that the limiter still runs at full cost).
+   * Load tests only (RATE_LIMIT_MULTIPLIER, refused with NODE_ENV=production): multiplies every
+   * contract limit; the limiter still runs on every request, so a load test measures the 200 path.
    */
   rateLimitMultiplier: number;
   /** REDIS_URL (redis:// or rediss://), required with RATE_LIMIT_STORE=redis; may hold a password: never log it. */
@@ -41,6 +42,10 @@ export interface Config {
   smtpRequireTls: boolean;
   /** Not fatal but dangerous (e.g. NODE_ENV unset): printed loudly at start by src/server.ts. */
   warnings: string[];
+  /** At most this many scrypt operations at once in this process (src/hashing/). */
+  hashConcurrency: number;
+  /** Password hashes allowed to wait for a slot; one more is answered 503 with Retry-After. */
+  hashQueueMax: number;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -149,12 +154,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const smtpAllowPlaintext = bool('SMTP_ALLOW_PLAINTEXT', false);
   const smtpRequireTls = smtpUrl !== undefined && smtpUrl.startsWith('smtp://') && !smtpAllowPlaintext && !isLoopbackUrl(smtpUrl);
+  // Hot path and load (issue #8).
+  const rateLimitMultiplier = int('RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000);
+  if (nodeEnv === 'production' && rateLimitMultiplier !== 1) {
+    problems.push('RATE_LIMIT_MULTIPLIER is for load tests only and is refused when NODE_ENV=production: unset it (the contract\'s limits apply)');
+  }
+  const poolSize = threadPoolSize(env);
+  const hashConcurrency = int('HASH_CONCURRENCY', defaultHashConcurrency(env), 1, 1024);
+  if (hashConcurrency > Math.max(1, poolSize - 1)) {
+    problems.push(`HASH_CONCURRENCY must stay below UV_THREADPOOL_SIZE (${poolSize}), so that file and DNS work never waits behind scrypt: raise UV_THREADPOOL_SIZE or lower HASH_CONCURRENCY (got ${hashConcurrency})`);
+  }
+  const hashQueueMax = int('HASH_QUEUE_MAX', 32, 0, 10_000);
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
-    harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1, redisUrl,
+    harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
     proxyTrust, smtpRequireTls, warnings,
   };
 }

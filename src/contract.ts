@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from './project-root.ts';
 
 /** `x-rate-limit` / `x-rate-limit-failures` of an operation (DECISIONS.md §5). */
 export interface RateLimitSpec {
@@ -28,7 +28,7 @@ export interface Contract {
   bodyLimitBytes: number;
 }
 
-export const CONTRACT_PATH = fileURLToPath(new URL('../generated/openapi.json', import.meta.url));
+export const CONTRACT_PATH = fromRoot('generated', 'openapi.json');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
 
 let cached: Contract | undefined;

@@ -18,6 +18,9 @@ export function testEnv(extra: Record<string, string | undefined> = {}): Record<
     SCRYPT_LOG_N: '10',
     LOG_LEVEL: 'silent',
     VALIDATE_RESPONSES: 'true',
+    // Tests that fire many hashes at once measure correctness, not overload: a deep queue
+    // (tests of the 503 fill it on purpose, src/hashing/test-support.ts).
+    HASH_QUEUE_MAX: '10000',
     PUBLIC_URL: 'http://localhost:3000',
     ...extra,
   };

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppDeps, Principal } from '../deps.ts';
-import { selectRows } from '../db/raw-rows.ts';
+import { fastPathOf } from '../db/fast-path/index.ts';
+import { fromDb, type UserRow } from '../users/repository.ts';
 
 export const API_KEY_PREFIX = 'qzk_';
 const API_KEY_SHAPE = /^qzk_[A-Za-z0-9_-]{43}$/;
@@ -12,34 +13,30 @@ export function hashApiKey(key: string): string {
 }
 
 /**
- * The principal of a presented API key, or null when the key is malformed, unknown,
- * revoked, or its owner is deactivated (all answered as 401 invalid_token).
+ * The principal (and owner row) of a presented API key, or null when the key is malformed,
+ * unknown, revoked, or its owner is deactivated (all answered as 401 invalid_token).
+ * One query (key, owner and scope together; src/db/fast-path/) per request.
  */
-export async function authenticateApiKey(deps: AppDeps, presented: string): Promise<Extract<Principal, { kind: 'api_key' }> | null> {
+export async function authenticateApiKey(
+  deps: AppDeps,
+  presented: string,
+): Promise<{ principal: Extract<Principal, { kind: 'api_key' }>; user: UserRow } | null> {
   if (!API_KEY_SHAPE.test(presented)) return null;
   const hash = hashApiKey(presented);
-  // Raw SQL: this runs on every request made with a key (see selectRows).
-  const [row] = await selectRows<{ id: string; user_id: string; key_hash: string; last_used_at: unknown; is_active: unknown }>(
-    deps.db,
-    `SELECT api_keys.id, api_keys.user_id, api_keys.key_hash, api_keys.last_used_at, users.is_active
-     FROM api_keys JOIN users ON users.id = api_keys.user_id
-     WHERE api_keys.key_hash = ? AND api_keys.revoked_at IS NULL`,
-    [hash],
-  );
-  if (row === undefined || !Boolean(row.is_active)) return null;
+  const row = await fastPathOf(deps.db, deps.config.database).apiKeyUser(hash);
+  const user = fromDb(row);
+  if (row === undefined || user === undefined || !user.is_active) return null;
   // The lookup went through an index on the hash; compare in constant time anyway, so the
   // decision never depends on a short-circuiting string comparison.
-  if (!timingSafeEqual(Buffer.from(String(row.key_hash), 'hex'), Buffer.from(hash, 'hex'))) return null;
+  if (!timingSafeEqual(Buffer.from(String(row.ak_key_hash), 'hex'), Buffer.from(hash, 'hex'))) return null;
 
   const now = deps.clock.now();
-  if (row.last_used_at === null || Number(row.last_used_at) <= now - LAST_USED_GRANULARITY_MS) {
-    await deps.db('api_keys').where({ id: row.id }).update({ last_used_at: now });
+  if (row.ak_last_used_at === null || Number(row.ak_last_used_at) <= now - LAST_USED_GRANULARITY_MS) {
+    await deps.db('api_keys').where({ id: row.ak_id }).update({ last_used_at: now });
   }
-  const scopes = await selectRows<{ project_id: string }>(deps.db, 'SELECT project_id FROM api_key_projects WHERE api_key_id = ?', [row.id]);
+  const projectIds = row.ak_project_ids === null || row.ak_project_ids === '' ? [] : String(row.ak_project_ids).split(',');
   return {
-    kind: 'api_key',
-    userId: String(row.user_id),
-    apiKeyId: String(row.id),
-    projectIds: scopes.map((s) => s.project_id).sort(),
+    principal: { kind: 'api_key', userId: user.id, apiKeyId: String(row.ak_id), projectIds: projectIds.sort() },
+    user,
   };
 }

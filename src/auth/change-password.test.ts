@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, loginUser, newSession, oversizedJson, untestedStatuses, type TestApp } from '../../test/helpers.ts';
+import { saturateHashing } from '../hashing/test-support.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -111,6 +112,19 @@ describe('changePassword', () => {
     const res = await change('bad-token', { current_password: 'x', new_password: 'y' });
     expect(res.status).toBe(429);
     expect(res.body.code).toBe('rate_limited');
+  });
+
+  it('503 service_unavailable with Retry-After when the hashing queue is full (src/hashing/)', async () => {
+    const { user, token } = await newSession(t);
+    const release = await saturateHashing();
+    try {
+      const res = await change(token, { current_password: user.password, new_password: 'a-brand-new-long-passphrase' });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('service_unavailable');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await release();
+    }
   });
 
   it('covers every status the contract documents for changePassword', () => {

@@ -1,17 +1,18 @@
 import type { AppDeps, Principal } from '../deps.ts';
 import { API_KEY_PREFIX, authenticateApiKey } from '../api-keys/authenticate.ts';
 import { verifyAccessToken } from '../sessions/access-token.ts';
-import { isSessionLiveForActiveUser } from '../sessions/sessions.ts';
+import { fastPathOf } from '../db/fast-path/index.ts';
+import { fromDb, type UserRow } from '../users/repository.ts';
 
 /**
  * What the Authorization header carried: nothing usable, a bad credential, or a principal.
  * Resolved once per request, then read by the `session` / `apiKey` security handlers and by
- * the token-keyed rate limit.
+ * the token-keyed rate limit. `user` is the owner's row as read by that same query.
  */
 export type Credential =
   | { kind: 'none' }
   | { kind: 'invalid' }
-  | { kind: 'valid'; principal: Principal };
+  | { kind: 'valid'; principal: Principal; user: UserRow };
 
 // RFC 6750 §2.1 b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -26,14 +27,17 @@ export async function resolveCredential(deps: AppDeps, authorization: string | u
   if (token === undefined) return { kind: 'invalid' };
 
   if (token.startsWith(API_KEY_PREFIX)) {
-    const principal = await authenticateApiKey(deps, token);
-    return principal === null ? { kind: 'invalid' } : { kind: 'valid', principal };
+    const found = await authenticateApiKey(deps, token);
+    return found === null ? { kind: 'invalid' } : { kind: 'valid', ...found };
   }
 
   const now = deps.clock.now();
-  const claims = await verifyAccessToken(deps.keys.jwtSecret, token, now);
+  const claims = verifyAccessToken(deps.keys.jwtSecret, token, now);
   if (claims === null) return { kind: 'invalid' };
   // A signed token is only as good as its session row: logout and resets revoke at once.
-  if (!(await isSessionLiveForActiveUser(deps.db, claims.sessionId, claims.userId, now))) return { kind: 'invalid' };
-  return { kind: 'valid', principal: { kind: 'session', userId: claims.userId, sessionId: claims.sessionId } };
+  // One query reads the live session and its active user (the user row also answers
+  // GET /users/me); nothing is cached across requests (src/db/fast-path/).
+  const user = fromDb(await fastPathOf(deps.db, deps.config.database).sessionUser(claims.sessionId, claims.userId, now));
+  if (user === undefined) return { kind: 'invalid' };
+  return { kind: 'valid', principal: { kind: 'session', userId: claims.userId, sessionId: claims.sessionId }, user };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { buildTestApp, oversizedJson, registerUser, untestedStatuses, type RegisteredUser, type TestApp } from '../../test/helpers.ts';
+import { saturateHashing } from '../hashing/test-support.ts';
 import { setUserActive } from '../users/repository.ts';
 
 let t: TestApp;
@@ -132,6 +133,18 @@ describe('login', () => {
       expect(res.status).toBe(429);
     } finally {
       await plain.close();
+    }
+  });
+
+  it('503 service_unavailable with Retry-After when the hashing queue is full (src/hashing/)', async () => {
+    const release = await saturateHashing();
+    try {
+      const res = await t.request('/auth/login', { json: { email: 'queued@example.com', password: 'any-password-at-all' } });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('service_unavailable');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await release();
     }
   });
 

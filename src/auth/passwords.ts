@@ -1,21 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import * as scryptNs from 'scrypt-kdf';
+import { withHashingSlot } from '../hashing/index.ts';
 
 // scrypt-kdf's types declare named exports, but its runtime has only a default export (STACK.md).
 const scrypt = (scryptNs as unknown as { default: typeof scryptNs }).default;
 
-/** scrypt with a fresh salt; logN/r/p travel inside the stored hash, so they can be raised later. */
+/**
+ * scrypt with a fresh salt; logN/r/p travel inside the stored hash, so they can be raised later.
+ * Both functions run under the process-wide hashing cap (src/hashing/): at most
+ * HASH_CONCURRENCY at once, HASH_QUEUE_MAX waiting, then 503 `service_unavailable` with
+ * Retry-After (thrown as a Problem before any work is done).
+ */
 export async function hashPassword(password: string, logN: number): Promise<string> {
-  const key = await scrypt.kdf(password, { logN, r: 8, p: 1 });
+  const key = await withHashingSlot(() => scrypt.kdf(password, { logN, r: 8, p: 1 }));
   return Buffer.from(key).toString('base64');
 }
 
 export async function verifyPassword(storedHash: string, password: string): Promise<boolean> {
-  try {
-    return await scrypt.verify(Buffer.from(storedHash, 'base64'), password);
-  } catch {
-    return false; // a corrupt stored hash never lets anyone in
-  }
+  return withHashingSlot(async () => {
+    try {
+      return await scrypt.verify(Buffer.from(storedHash, 'base64'), password);
+    } catch {
+      return false; // a corrupt stored hash never lets anyone in
+    }
+  });
 }
 
 /**
@@ -27,7 +35,11 @@ export class DummyHash {
   constructor(private readonly logN: number) {}
 
   get(): Promise<string> {
-    this.#hash ??= hashPassword(randomBytes(24).toString('base64url'), this.logN);
+    // A refusal by the hashing cap (503) is not remembered: the next call tries again.
+    this.#hash ??= hashPassword(randomBytes(24).toString('base64url'), this.logN).catch((err: unknown) => {
+      this.#hash = undefined;
+      throw err;
+    });
     return this.#hash;
   }
 }

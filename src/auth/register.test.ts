@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, oversizedJson, STRONG_PASSWORD, uniqueEmail, untestedStatuses, type TestApp } from '../../test/helpers.ts';
+import { saturateHashing } from '../hashing/test-support.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -132,6 +133,18 @@ describe('register', () => {
       expect(await t.deps.db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).count({ n: '*' })).toEqual([{ n: 1 }]);
     } finally {
       config.rateLimitMultiplier = 1;
+    }
+  });
+
+  it('503 service_unavailable with Retry-After when the hashing queue is full (src/hashing/)', async () => {
+    const release = await saturateHashing();
+    try {
+      const res = await t.request('/auth/register', { json: { email: uniqueEmail(), password: STRONG_PASSWORD, full_name: 'Queued' } });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('service_unavailable');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await release();
     }
   });
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
+import { closeFastPath, registerSqliteConnection } from './fast-path/index.ts';
 import { migrationSource } from './migration-source.ts';
 
 // int8 (bigint) columns hold epoch milliseconds, well inside Number's safe range.
@@ -20,7 +21,7 @@ export function connectDatabase(database: DatabaseConfig): Knex {
   if (database.client === 'pg') {
     // Never wait long for a database that is away: connect, statement and pool-acquire
     // timeouts turn an outage into fast 503s (src/errors/unavailable.ts), not hanging requests.
-    return knex({
+    return withFastPathClosed(knex({
       client: 'pg',
       connection: {
         connectionString: database.connectionString,
@@ -32,10 +33,11 @@ export function connectDatabase(database: DatabaseConfig): Knex {
       pool: { min: 0, max: 10 },
       acquireConnectionTimeout: PG_TIMEOUTS.acquireMs,
       compileSqlOnError: false,
-    });
+    }));
   }
   if (database.filename !== ':memory:') mkdirSync(dirname(database.filename), { recursive: true });
-  return knex({
+  let current: (SqliteConnection & { open: boolean }) | undefined;
+  const db = knex({
     client: 'better-sqlite3',
     connection: { filename: database.filename },
     useNullAsDefault: true,
@@ -44,13 +46,14 @@ export function connectDatabase(database: DatabaseConfig): Knex {
     pool: {
       min: 1,
       max: 1,
-      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (conn: SqliteConnection & { open: boolean }, done: (err: Error | null, conn: unknown) => void) => {
         try {
           cachePreparedStatements(conn);
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          current = conn;
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -58,6 +61,20 @@ export function connectDatabase(database: DatabaseConfig): Knex {
       },
     },
   });
+  registerSqliteConnection(db, () => current as never);
+  return withFastPathClosed(db);
+}
+
+/** The fast path's own connections (src/db/fast-path/) close with the knex instance. */
+function withFastPathClosed(db: Knex): Knex {
+  // knex.destroy() delegates to its client's destroy (knex itself is frozen).
+  const client = db.client as { destroy(callback?: unknown): Promise<void> };
+  const destroy = client.destroy.bind(client);
+  client.destroy = (callback?: unknown) => {
+    closeFastPath(db);
+    return destroy(callback);
+  };
+  return db;
 }
 
 interface SqliteConnection {

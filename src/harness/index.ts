@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Document } from 'openapi-backend';
@@ -14,9 +13,10 @@ import { budgetKey } from '../rate-limit/limiter.ts';
 import { ResponseChecker } from '../response-check.ts';
 import { createHarnessHandlers } from './handlers.ts';
 import { isHarnessToken } from './harness-token.ts';
+import { fromRoot } from '../project-root.ts';
 
 export const HARNESS_PREFIX = '/__harness';
-export const HARNESS_CONTRACT_PATH = fileURLToPath(new URL('../../generated/harness.json', import.meta.url));
+export const HARNESS_CONTRACT_PATH = fromRoot('generated', 'harness.json');
 const HARNESS_CHALLENGE = 'Bearer realm="quazzar"';
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 

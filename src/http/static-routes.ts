@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import type { AppState } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
+import { fromRoot } from '../project-root.ts';
 
-export const DOCS_DIR = fileURLToPath(new URL('../../dist/docs/', import.meta.url));
+export const DOCS_DIR = fromRoot('dist', 'docs') + path.sep;
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.css': 'text/css', '.js': 'text/javascript' };
 
 /**

@@ -1,4 +1,4 @@
-import { OpenAPIBackend, type Document, type Options } from 'openapi-backend';
+import { OpenAPIBackend, type Context, type Document, type Options } from 'openapi-backend';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { addFormats } from '../response-check.ts';
 
@@ -6,6 +6,8 @@ import { addFormats } from '../response-check.ts';
  * openapi-backend validates definitions against the 3.0 meta-schema, which rejects 3.1 type
  * arrays (STACK.md). The contract is linted by Redocly, so that check is skipped here.
  */
+const ROUTE_CACHE_SIZE = 4096;
+
 class OpenAPI31Backend extends OpenAPIBackend {
   override validateDefinition(): Document {
     return this.document;
@@ -17,8 +19,37 @@ class OpenAPI31Backend extends OpenAPIBackend {
     // call, several times per request; the definition never changes after init, so keep one.
     const operations = this.router.getOperations();
     this.router.getOperations = () => operations;
+    // Routing runs twice per request (our routeFirst, then handleRequest) and tries every
+    // path template as a new RegExp; the answer depends only on method and path, so remember
+    // found routes (bounded: paths carry ids). Misses (404/405) are not remembered.
+    const match = this.router.matchOperation.bind(this.router);
+    const found = new Map<string, ReturnType<typeof match>>();
+    this.router.matchOperation = ((req: { method: string; path: string }, strict?: boolean) => {
+      const key = `${req.method.toLowerCase()} ${req.path}`;
+      const hit = found.get(key);
+      if (hit !== undefined) return hit;
+      const op = match(req as never, strict as never);
+      if (op !== undefined) {
+        if (found.size >= ROUTE_CACHE_SIZE) found.clear();
+        found.set(key, op);
+      }
+      return op;
+    }) as typeof this.router.matchOperation;
     return this;
   }
+}
+
+/**
+ * Request validation only where there is something to validate: a body, declared parameters,
+ * or a query string (undeclared query parameters are refused, so they still go through Ajv).
+ * A bodiless, parameterless GET such as getCurrentUser has nothing its validator could refuse.
+ */
+function needsValidation(c: Context): boolean {
+  const op = c.operation;
+  if (op === undefined) return true;
+  if (op.requestBody !== undefined || (op.parameters?.length ?? 0) > 0) return true;
+  const query = c.request.query;
+  return query !== undefined && Object.keys(query).length > 0;
 }
 
 /**
@@ -30,7 +61,7 @@ export function createBackend(definition: Document, handlers: Options['handlers'
     definition,
     strict: true,
     quick: true, // validators compile on first use of each operation: fast start, one slower first request
-    validate: true,
+    validate: needsValidation,
     coerceTypes: false,
     ajvOpts: { allErrors: true },
     customizeAjv: (_ajv, opts) => {

@@ -16,8 +16,12 @@ export function createUserHandlers(deps: AppDeps): OperationHandlers {
 
   return {
     async getCurrentUser(_c, ctx) {
+      const userId = principalOf(ctx).userId;
+      // Authentication already read this row in the same request (one query, src/db/fast-path/).
+      const credential = ctx.state.credential;
+      const user = credential?.kind === 'valid' && credential.user.id === userId ? credential.user : await load(userId);
       ctx.status = 200;
-      ctx.body = toUser(await load(principalOf(ctx).userId));
+      ctx.body = toUser(user);
     },
 
     async updateCurrentUser(c, ctx) {

@@ -26,7 +26,8 @@ export function normalizeEmail(email: string): string {
   return email.normalize('NFC').toLowerCase();
 }
 
-function fromDb(row: Record<string, unknown> | undefined): UserRow | undefined {
+/** A raw `users` row (either driver) as a UserRow; also used by the authentication fast path. */
+export function fromDb(row: Record<string, unknown> | undefined): UserRow | undefined {
   if (row === undefined) return undefined;
   const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
   return {

@@ -1,0 +1,203 @@
+// The scenarios of `npm run bench`. Each returns table rows: a figure, the baseline it is compared
+// with (measured in the same run), their ratio and the target. Add a scenario by appending to
+// `scenarios` (e.g. the store comparison of scripts/bench-stores.ts).
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { defaultHashConcurrency } from '../../src/hashing/index.ts';
+import { credentials, load, measure, rssMb, runChild, startBare, startReference, startServer, USER, type Measured, type ServerProcess } from './lib.ts';
+
+export interface Row {
+  id: string;
+  scenario: string;
+  /** The figure measured, in `unit`. */
+  measured: number | null;
+  baseline: number | null;
+  unit: string;
+  baselineLabel: string;
+  /** measured / baseline (or the inverse where lower is better, said in `target`). */
+  ratio: number | null;
+  target: string;
+  ok: boolean | null;
+  detail: string;
+  skipped?: string;
+}
+
+export interface BenchContext {
+  duration: number;
+  connections: number;
+  tmp: string;
+  pgUrl: string | undefined;
+  /** Bare Koa serving the same JSON: started and measured once per run, on first use. */
+  bare(): Promise<{ server: ServerProcess; result: Measured }>;
+  /** Peak RSS (MB) of every reference server process under load, by label. */
+  peakRss: Record<string, number>;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+const fmt = (m: Measured): string => `${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms`;
+
+async function usersMeRows(ctx: BenchContext, label: string, databaseUrl: string, idPrefix: string, withApiKey: boolean): Promise<Row[]> {
+  const { result: bare } = await ctx.bare();
+  const ref = await startReference(label, { databaseUrl, outbox: path.join(ctx.tmp, `outbox-${idPrefix}`) });
+  try {
+    const { token, apiKey } = await credentials(ref.base);
+    const url = `${ref.base}/users/me`;
+    ref.resetPeak();
+    const session = await measure(`${label} session`, { url, connections: ctx.connections, duration: ctx.duration, headers: { authorization: `Bearer ${token}` } });
+    const rows: Row[] = [{
+      id: `${idPrefix}-session`, scenario: `GET /users/me, session token (${label})`, measured: session.rps, baseline: bare.rps, unit: 'req/s',
+      baselineLabel: 'bare Koa, same JSON', ratio: ratio(session.rps, bare.rps), target: '≥ 0.5×', ok: ratio(session.rps, bare.rps) >= 0.5,
+      detail: `reference ${fmt(session)}; bare ${fmt(bare)}`,
+    }];
+    if (withApiKey) {
+      const key = await measure(`${label} API key`, { url, connections: ctx.connections, duration: ctx.duration, headers: { authorization: `Bearer ${apiKey}` } });
+      rows.push({
+        id: `${idPrefix}-api-key`, scenario: `GET /users/me, API key (${label})`, measured: key.rps, baseline: bare.rps, unit: 'req/s',
+        baselineLabel: 'bare Koa, same JSON', ratio: ratio(key.rps, bare.rps), target: '≥ 0.5×', ok: ratio(key.rps, bare.rps) >= 0.5,
+        detail: `reference ${fmt(key)}`,
+      });
+    }
+    ctx.peakRss[label] = ref.peakRssMb();
+    return rows;
+  } finally {
+    await ref.stop();
+  }
+}
+
+const usersMe: Scenario = {
+  id: 'users-me',
+  title: '(1) authenticated GET /users/me vs bare Koa; (2) the same with an API key — SQLite file',
+  run: (ctx) => usersMeRows(ctx, 'SQLite', `sqlite:${path.join(ctx.tmp, 'bench.sqlite')}`, 'sqlite', true),
+};
+
+/** Login at the real cost (logN 15), and GET /users/me during a login storm, on one server. */
+const loginAndStorm: Scenario = {
+  id: 'login',
+  title: '(3) login at scrypt logN 15 vs raw scrypt-kdf verify; (4) GET /users/me during a login storm vs idle',
+  async run(ctx) {
+    const hashConcurrency = defaultHashConcurrency();
+    const ref = await startReference('SQLite, logN 15', { databaseUrl: `sqlite:${path.join(ctx.tmp, 'login.sqlite')}`, scryptLogN: 15, outbox: path.join(ctx.tmp, 'outbox-login') });
+    try {
+      const { token } = await credentials(ref.base);
+      const loginOpts = {
+        url: `${ref.base}/auth/login`, method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: USER.email, password: USER.password }),
+        connections: hashConcurrency + 3, duration: ctx.duration,
+      };
+      // A login at logN 15 takes a large part of a second: measure it twice as long.
+      const loginMeasured = { ...loginOpts, duration: ctx.duration * 2 };
+      ref.resetPeak();
+      const login = await measure('login', loginMeasured);
+      const raw = await runChild<{ verified: number; seconds: number }>(['scripts/bench/scrypt-raw.mjs', String(hashConcurrency), String(ctx.duration * 2), '15']);
+      const rawRps = raw.verified / raw.seconds;
+      const cores = availableParallelism();
+      const rawAll = cores === hashConcurrency ? raw : await runChild<{ verified: number; seconds: number }>(['scripts/bench/scrypt-raw.mjs', String(cores), String(ctx.duration * 2), '15']);
+      const rawAllRps = rawAll.verified / rawAll.seconds;
+
+      const meOpts = { url: `${ref.base}/users/me`, connections: ctx.connections, duration: ctx.duration, headers: { authorization: `Bearer ${token}` } };
+      const idle = await measure('GET /users/me idle', meOpts);
+      const [storm, stormLogins] = await Promise.all([load(meOpts), load({ ...loginOpts, duration: ctx.duration + 1 })]);
+      if (storm.non2xx > 0 || storm.errors > 0) throw new Error(`GET /users/me during the storm: ${JSON.stringify(storm.statuses)}, ${storm.errors} errors`);
+      ctx.peakRss['SQLite, logN 15, login storm'] = ref.peakRssMb();
+      const stormRatio = ratio(storm.rps, idle.rps);
+      return [
+        {
+          id: 'login-vs-scrypt', scenario: `POST /auth/login, scrypt logN 15 (${loginOpts.connections} connections)`, measured: login.rps, baseline: rawRps, unit: 'logins/s',
+          baselineLabel: `raw scrypt-kdf verify, ${hashConcurrency} at once (= HASH_CONCURRENCY)`, ratio: ratio(login.rps, rawRps), target: '≥ 0.9×', ok: ratio(login.rps, rawRps) >= 0.9,
+          detail: `login ${fmt(login)}; raw verify ${rawRps.toFixed(1)}/s with ${hashConcurrency} at once, ${rawAllRps.toFixed(1)}/s with all ${cores} cores (the cap keeps one core for the event loop)`,
+        },
+        {
+          id: 'storm', scenario: `GET /users/me during a login storm (${loginOpts.connections} login connections)`, measured: storm.rps, baseline: idle.rps, unit: 'req/s',
+          baselineLabel: 'GET /users/me idle, same server', ratio: stormRatio, target: '≥ 0.5×, bounded p99', ok: stormRatio >= 0.5,
+          detail: `storm ${fmt(storm)} (logins meanwhile: ${stormLogins.rps.toFixed(1)}/s, statuses ${JSON.stringify(stormLogins.statuses)}); idle ${fmt(idle)}`,
+        },
+      ];
+    } finally {
+      await ref.stop();
+    }
+  },
+};
+
+const rss: Scenario = {
+  id: 'rss',
+  title: '(5) resident memory per server process under load',
+  async run(ctx) {
+    const { server: bare } = await ctx.bare();
+    const entries = Object.entries(ctx.peakRss);
+    if (entries.length === 0) return [{ id: 'rss', scenario: 'peak RSS under load', measured: null, baseline: null, unit: 'MB', baselineLabel: '', ratio: null, target: '≤ 150 MB', ok: null, detail: '', skipped: 'no reference server ran' }];
+    const [worstLabel, worst] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const bareMb = bare.peakRssMb();
+    return [{
+      id: 'rss', scenario: 'peak RSS of a reference server process under load', measured: worst, baseline: bareMb, unit: 'MB',
+      baselineLabel: 'bare Koa process, same load', ratio: ratio(worst, bareMb), target: '≤ 150 MB', ok: worst <= 150,
+      detail: `${entries.map(([l, mb]) => `${l}: ${mb.toFixed(0)} MB`).join('; ')} (worst: ${worstLabel}); bare Koa ${bareMb.toFixed(0)} MB`,
+    }];
+  },
+};
+
+const postgres: Scenario = {
+  id: 'postgres',
+  title: '(6) authenticated GET /users/me on PostgreSQL vs bare Koa',
+  async run(ctx) {
+    if (ctx.pgUrl === undefined) {
+      return [{ id: 'pg-session', scenario: 'GET /users/me, session token (PostgreSQL)', measured: null, baseline: null, unit: 'req/s', baselineLabel: 'bare Koa, same JSON', ratio: null, target: '≥ 0.5×', ok: null, detail: '', skipped: 'neither BENCH_DATABASE_URL nor TEST_DATABASE_URL is set' }];
+    }
+    const schema = `bench_${randomUUID().replace(/-/g, '')}`;
+    const admin = new pg.Client({ connectionString: ctx.pgUrl });
+    await admin.connect();
+    await admin.query(`create schema "${schema}"`);
+    try {
+      const url = new URL(ctx.pgUrl);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return await usersMeRows(ctx, 'PostgreSQL', url.toString(), 'pg', true);
+    } finally {
+      await admin.query(`drop schema "${schema}" cascade`);
+      await admin.end();
+    }
+  },
+};
+
+/** Start-up to the first answered /health, and idle RSS: compiled (npm start) vs tsx. */
+const startup: Scenario = {
+  id: 'startup',
+  title: '(7) start-up time and idle memory: compiled dist/server vs tsx',
+  async run(ctx) {
+    const once = async (label: string, args: string[]) => {
+      const started = performance.now();
+      const s = await startServer(label, args, {
+        NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${path.join(ctx.tmp, `startup-${label}.sqlite`)}`,
+        JWT_SECRET: 'bench-only-secret-0123456789abcdef0123456789', DATA_ENCRYPTION_KEY: 'ab'.repeat(32), MAIL_OUTBOX_DIR: path.join(ctx.tmp, 'outbox-startup'),
+      }, async (base) => (await fetch(`${base}/health`)).ok);
+      const ms = performance.now() - started;
+      await new Promise((r) => setTimeout(r, 300));
+      const mb = rssMb(s.child.pid!);
+      await s.stop();
+      return { ms, mb };
+    };
+    const compiled = await once('compiled', ['dist/server/src/server.js']);
+    const tsx = await once('tsx', ['--import', 'tsx', 'src/server.ts']);
+    return [
+      {
+        id: 'startup-time', scenario: 'start-up to the first answered GET /health', measured: compiled.ms, baseline: tsx.ms, unit: 'ms',
+        baselineLabel: 'the same server through tsx', ratio: ratio(compiled.ms, tsx.ms), target: '< 1× (lower is better)', ok: compiled.ms < tsx.ms,
+        detail: `compiled ${compiled.ms.toFixed(0)} ms, tsx ${tsx.ms.toFixed(0)} ms (a fresh database, migrations included)`,
+      },
+      {
+        id: 'startup-rss', scenario: 'idle RSS after start', measured: compiled.mb, baseline: tsx.mb, unit: 'MB',
+        baselineLabel: 'the same server through tsx', ratio: ratio(compiled.mb, tsx.mb), target: '< 1× (lower is better)', ok: compiled.mb < tsx.mb,
+        detail: `compiled ${compiled.mb.toFixed(0)} MB, tsx ${tsx.mb.toFixed(0)} MB`,
+      },
+    ];
+  },
+};
+
+/** Run in this order; append further scenarios here (the RSS row reads what ran before it). */
+export const scenarios: Scenario[] = [usersMe, loginAndStorm, postgres, rss, startup];
