@@ -18,7 +18,7 @@ const currentUser: CheckDef = {
   id: 'USERS-01',
   area,
   level: 'MUST',
-  title: 'GET /users/me returns the authenticated account (id, e-mail, name, active, TOTP off for a fresh account)',
+  title: 'GET /users/me returns the authenticated account (id, e-mail, name, active, TOTP off for a fresh account), with or without an undeclared query parameter',
   cost: { register: 1, login: 1 },
   async run(ctx: CheckContext) {
     const session = await ctx.accounts.shared();
@@ -28,6 +28,9 @@ const currentUser: CheckDef = {
     ctx.expect(ex.body?.email === session.account.email, `email: expected ${session.account.email}, got ${ex.body?.email}`, ex);
     ctx.expect(ex.body?.full_name === session.account.fullName, `full_name: expected ${session.account.fullName}, got ${ex.body?.full_name}`, ex);
     ctx.expect(ex.body?.is_active === true && ex.body?.totp_enabled === false, 'is_active should be true and totp_enabled false', ex);
+    // No operation declares query parameters; an undeclared one (a cache-buster) is ignored.
+    const busted = await ctx.request('GET', '/users/me?_=1700000000', { token: session.token });
+    ctx.expect(busted.status === 200 && busted.body?.id === session.account.id, `GET /users/me?_=1700000000 (an undeclared query parameter is ignored): expected 200 with the account, got ${busted.status}`, busted);
   },
 };
 

@@ -16,6 +16,13 @@ describe('request validation where it can refuse something', () => {
     expect((await t.request('/users/me', { token })).status).toBe(200);
   });
 
+  it('an undeclared query parameter (a cache-buster) is ignored, not refused: 200 like without it', async () => {
+    const res = await t.request('/users/me?_=1700000000&x=1', { token });
+    expect(res.status).toBe(200);
+    expect(res.body.email).toBeTypeOf('string');
+    expect((await t.request('/health?probe=1')).status).toBe(200);
+  });
+
   it('a path parameter that is not a UUID is still 422', async () => {
     const res = await t.request('/projects/not-a-uuid', { token });
     expect(res.status).toBe(422);
