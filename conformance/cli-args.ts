@@ -24,6 +24,10 @@ Usage: quazzar-conformance --base-url URL [options]
   --contract PATH           the bundled OpenAPI document (default: the one shipped with the
                             suite, ${defaultContract})
   --timeout-ms N            per-check timeout in ms (default 120000)
+  --jobs N                  run independent checks N at a time (default 1; only with
+                            --client-ip-header: each check then has its own address; checks
+                            that move the harness clock, time answers or judge the whole run
+                            still run alone)
   --list                    list the checks (id, level, area, needs) and exit
   --help                    this text
 
@@ -53,6 +57,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
       'report-dir': { type: 'string' },
       contract: { type: 'string' },
       'timeout-ms': { type: 'string' },
+      jobs: { type: 'string' },
       list: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -77,6 +82,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
   if (header !== undefined && !/^[A-Za-z0-9-]+$/u.test(header)) throw new UsageError(`--client-ip-header must be a header name, got ${header}`);
   const smtpPort = integer('smtp-port', values['smtp-port'], 0, 65535);
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1000, 3_600_000);
+  const jobs = integer('jobs', values.jobs, 1, 64);
   const only = list(values.only);
   const skip = list(values.skip);
   return {
@@ -90,5 +96,6 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     reportDir: values['report-dir'] ?? 'reports/conformance',
     ...(values.contract ? { contractPath: values.contract } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(jobs !== undefined ? { jobs } : {}),
   };
 }

@@ -10,11 +10,13 @@ import { loadContract } from './framework/contract.ts';
 import { coverageMatrix } from './framework/coverage.ts';
 import { estimateRunMs, formatDuration } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
+import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
 import { runChecks } from './framework/runner.ts';
 import { requirementResults } from './framework/requirements.ts';
 import { Tracker } from './framework/tracker.ts';
-import { closeTransport, send } from './framework/transport.ts';
+import { closeTransport } from './framework/transport.ts';
+import { hashingCalls, measureHashMs, preflight } from './framework/preflight.ts';
 import type { CheckDef, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
 import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
@@ -84,19 +86,23 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     const harnessContract = existsSync(harnessContractPath) ? loadContract(harnessContractPath) : undefined;
     harness = createHarness({ url: options.harnessUrl, token: options.harnessToken, timeoutMs: 10_000, pacer, tracker, ...(harnessContract ? { contract: harnessContract } : {}) });
   }
-  // A deployment that cannot be reached is a usage problem, not 70 failed checks.
-  const probe = await send({ method: 'GET', url: `${baseUrl}/`, headers: { accept: '*/*' }, timeoutMs: 10_000 });
-  if (probe.status === 0) throw new Error(`cannot reach ${baseUrl}: ${probe.error ?? 'no answer'}`);
+  // A deployment that cannot be reached, or serves something else, is a usage problem, not 70
+  // failed checks.
+  await preflight(baseUrl, contract);
   let mail: MailSink | undefined;
   if (options.smtpPort !== undefined) mail = await startMailSink({ host: options.smtpHost ?? '127.0.0.1', port: options.smtpPort });
 
   const capabilities: Record<Need, boolean> = { smtp: !!mail, harness: !!harness, clientIp: !!options.clientIpHeader };
   const checks = selectChecks(allChecks, options.only, options.skip);
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
-  const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness);
+  // What the deployment's password hashing adds (the pacing model alone ignores it).
+  const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }));
+  const hashingMs = hashingCalls(runnable) * hashMs;
+  const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness) + hashingMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
+  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${hashingCalls(runnable)} such calls planned: ${formatDuration(hashingMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
 
   const leftBehind: string[] = [];
@@ -121,6 +127,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     exchanges: () => exchanges,
     timeoutMs,
     log,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
   };
 
   let results;

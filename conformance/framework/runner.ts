@@ -1,8 +1,10 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
+import { isExclusive, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
 
 // Runs checks one after the other (budgets are shared, and a check's timing must not be
-// disturbed by another's burst), each with its own timeout; turns findings into outcomes:
+// disturbed by another's burst) — or, with `--jobs N` and a client-ip header, the independent
+// ones N at a time (schedule.ts) — each with its own timeout; turns findings into outcomes:
 // a MUST finding → fail, a SHOULD finding → warn; contract violations met by a check's own
 // calls are findings of that check too.
 
@@ -14,6 +16,8 @@ export interface RunnerDeps extends ContextDeps {
   interrupt?: AbortSignal;
   timeoutMs: number;
   log: (line: string) => void;
+  /** `--jobs N`: independent checks run N at a time (only with a client-ip header). */
+  jobs?: number;
 }
 
 const NEED_REASON: Record<Need, string> = {
@@ -23,19 +27,26 @@ const NEED_REASON: Record<Need, string> = {
 };
 
 export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
   const width = String(checks.length).length;
-  for (const [index, check] of checks.entries()) {
-    const result = deps.interrupt?.aborted
-      ? { id: check.id, area: check.area, level: check.level, title: check.title, outcome: 'skip' as const, reason: 'the run was interrupted', findings: [], notes: [], exchangeIds: [], durationMs: 0 }
-      : await runOne(check, deps);
-    results.push(result);
+  let done = 0;
+  const report = (check: CheckDef, result: CheckResult): CheckResult => {
+    done += 1;
     const reason = result.outcome === 'pass' ? '' : ` — ${result.reason ?? ''}`;
     deps.log(
-      `[${String(index + 1).padStart(width)}/${checks.length}] ${symbol(result.outcome)} ${check.id} ${check.level} ${check.title} (${(result.durationMs / 1000).toFixed(1)} s)${reason}`,
+      `[${String(done).padStart(width)}/${checks.length}] ${symbol(result.outcome)} ${check.id} ${check.level} ${check.title} (${(result.durationMs / 1000).toFixed(1)} s)${reason}`,
     );
-  }
-  return results;
+    return result;
+  };
+  // Parallel only when every check has its own client address (see schedule.ts).
+  const jobs = deps.capabilities.clientIp ? (deps.jobs ?? 1) : 1;
+  return schedule(checks, {
+    jobs,
+    exclusive: isExclusive,
+    stop: () => !!deps.interrupt?.aborted,
+    run: async (check) => report(check, await runOne(check, deps)),
+    skipped: (check) =>
+      report(check, { id: check.id, area: check.area, level: check.level, title: check.title, outcome: 'skip', reason: 'the run was interrupted', findings: [], notes: [], exchangeIds: [], durationMs: 0 }),
+  });
 }
 
 export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckResult> {
