@@ -12,6 +12,7 @@ import { estimateRunMs, formatDuration } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
+import { Implementation, profileTable, selectProfiles } from './framework/profiles.ts';
 import { runChecks } from './framework/runner.ts';
 import { requirementResults } from './framework/requirements.ts';
 import { Tracker } from './framework/tracker.ts';
@@ -73,6 +74,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     baseUrl,
     ...(options.clientIpHeader ? { clientIpHeader: options.clientIpHeader } : {}),
     timeoutMs: Math.min(timeoutMs, 30_000),
+    implementation: new Implementation(),
     record(draft) {
       const ex: Exchange = { id: exchanges.length + 1, ...draft };
       exchanges.push(ex);
@@ -93,7 +95,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   if (options.smtpPort !== undefined) mail = await startMailSink({ host: options.smtpHost ?? '127.0.0.1', port: options.smtpPort });
 
   const capabilities: Record<Need, boolean> = { smtp: !!mail, harness: !!harness, clientIp: !!options.clientIpHeader };
-  const checks = selectChecks(allChecks, options.only, options.skip);
+  const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }));
@@ -135,7 +137,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     results = await runChecks(checks, deps);
     const cleanupStarted = performance.now();
     log(`checks done in ${formatDuration(cleanupStarted - started)}; cleaning up…`);
-    const cleaner = new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
+    const { implementation: _ignored, ...cleanupEnv } = env;
+    const cleaner = new ContractClient(cleanupEnv, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
     // What the final cleanup could not undo first, then the checks' own cleanups that failed.
     leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId })));
     log(`cleanup done in ${formatDuration(performance.now() - cleanupStarted)}`);
@@ -172,6 +175,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
     exitCode: summary.mustFailed === 0 ? 0 : 1,
   };
+  result.notImplemented = env.implementation!.entries();
+  result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
   for (const line of consoleSummary(result)) log(line);
   if (options.reportDir !== null) {
     const written = await writeReports(result, options.reportDir ?? 'reports/conformance');

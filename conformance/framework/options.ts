@@ -11,3 +11,16 @@ declare module './types.ts' {
 }
 
 export type ExtendedRunOptions = RunOptions;
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--profile`: run only the checks of these feature profiles (framework/profiles.ts). */
+    profiles?: string[];
+  }
+  interface RunResult {
+    /** Profile × outcome table (framework/profiles.ts). */
+    profiles?: import('./profiles.ts').ProfileRow[];
+    /** Documented operations that answered the global 404, once each. */
+    notImplemented?: import('./profiles.ts').NotImplementedEntry[];
+  }
+}

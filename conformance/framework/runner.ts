@@ -1,4 +1,5 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
+import { NotImplemented } from './profiles.ts';
 import { isExclusive, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
 
@@ -72,7 +73,7 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
       }),
     ]);
   } catch (error) {
-    if (error instanceof CheckSkipped) skipped = error.message;
+    if (error instanceof CheckSkipped || error instanceof NotImplemented) skipped = error.message;
     else if (!(error instanceof CheckFailed)) {
       state.findings.push({ message: `the check stopped: ${(error as Error).message ?? String(error)}`, requirement: check.id });
     }

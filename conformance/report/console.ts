@@ -1,4 +1,5 @@
 import { formatDuration } from '../framework/estimate.ts';
+import { profileLines } from '../framework/profiles.ts';
 import type { RunResult } from '../framework/types.ts';
 
 /** The readable end-of-run summary (lines, printed by the caller). */
@@ -19,6 +20,7 @@ export function consoleSummary(result: RunResult): string[] {
     lines.push('Skipped:');
     for (const r of skipped) lines.push(`  SKIP ${r.id} — ${r.reason ?? ''}`);
   }
+  if (result.profiles) lines.push(...profileLines(result.profiles));
   const exercised = result.coverage.filter((c) => c.exercised > 0).length;
   const missing = result.coverage.filter((c) => c.exercised === 0);
   lines.push(

@@ -38,6 +38,7 @@ export function htmlReport(result: RunResult): string {
 <p>${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped.
  Capabilities: ${Object.entries(result.capabilities).map(([k, v]) => `${esc(k)} ${v ? 'yes' : 'no'}`).join(', ')}.
  Unplanned 429 answers: ${result.unplanned429}.</p>
+${profilesSection(result)}
 <h2>Requirements</h2>
 <table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>
 ${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
@@ -53,6 +54,20 @@ ${all.filter((r) => r.outcome === 'skip').map((r) => `<p id="${esc(r.id)}"><b>${
 ${result.leftBehind.length ? `<ul>${result.leftBehind.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '<p>Nothing.</p>'}
 </body></html>
 `;
+}
+
+function profilesSection(result: RunResult): string {
+  if (!result.profiles) return '';
+  const rows = result.profiles
+    .map((r) => {
+      const state = r.profile === 'harness' ? (r.implemented ? 'offered' : 'not offered') : r.implemented ? 'implemented' : `NOT IMPLEMENTED (${r.missing.join(', ')} answer the global 404)`;
+      return `<tr><td>${esc(r.profile)}</td><td>${esc(r.title)}</td><td class="pass">${r.pass}</td><td class="fail">${r.fail}</td><td class="warn">${r.warn}</td><td class="skip">${r.skip}</td><td class="skip">${r.notImplemented}</td><td class="${r.implemented ? 'pass' : 'warn'}">${esc(state)}</td></tr>`;
+    })
+    .join('\n');
+  return `<h2>Profiles</h2>
+<table><tr><th>profile</th><th>feature</th><th>pass</th><th>fail</th><th>warn</th><th>skip</th><th>not implemented</th><th>state</th></tr>
+${rows}
+</table>`;
 }
 
 function coverageTable(result: RunResult): string {
