@@ -109,8 +109,16 @@ function addViolations(state: CheckState, exchanges: readonly Exchange[]): void 
 
 function finish(check: CheckDef, state: CheckState, skipped: string | undefined, durationMs: number): CheckResult {
   let outcome: Outcome = 'pass';
-  if (state.findings.length) outcome = check.level === 'MUST' ? 'fail' : 'warn';
-  else if (skipped !== undefined) outcome = 'skip';
+  // A check whose only findings are contract violations its calls met did not fail its own
+  // requirement: the root cause is reported once, under the CONTRACT-* requirement, and the
+  // check says it was blocked by it instead of repeating it.
+  const own = state.findings.filter((f) => !f.requirement.startsWith('CONTRACT-'));
+  const blockedBy = [...new Set(state.findings.filter((f) => f.requirement.startsWith('CONTRACT-')).map((f) => f.requirement))];
+  if (own.length) outcome = check.level === 'MUST' ? 'fail' : 'warn';
+  else if (blockedBy.length) {
+    outcome = 'skip';
+    skipped = `blocked by ${blockedBy.join(', ')} (reported once there): ${state.findings[0]!.message}`;
+  } else if (skipped !== undefined) outcome = 'skip';
   return {
     id: check.id,
     area: check.area,
@@ -118,7 +126,7 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
     title: check.title,
     ...(check.needs ? { needs: check.needs } : {}),
     outcome,
-    ...(state.findings.length ? { reason: state.findings[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
+    ...(own.length ? { reason: own[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
     findings: state.findings,
     notes: state.notes,
     exchangeIds: state.exchangeIds,
