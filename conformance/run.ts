@@ -13,14 +13,15 @@ import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
 import { Implementation, profileTable, selectProfiles } from './framework/profiles.ts';
-import { runChecks } from './framework/runner.ts';
+import { NEED_REASON, runChecks } from './framework/runner.ts';
 import { requirementResults } from './framework/requirements.ts';
 import { Tracker } from './framework/tracker.ts';
-import { closeTransport } from './framework/transport.ts';
+import { closeTransport, configureTls } from './framework/transport.ts';
 import { hashingCalls, measureHashMs, preflight } from './framework/preflight.ts';
 import type { CheckDef, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
 import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
+import { writeHar } from './report/har.ts';
 import { consoleSummary } from './report/console.ts';
 
 // The suite as a function: the CLI and the self-test both call runConformance().
@@ -31,9 +32,41 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** `--only` / `--skip` entries are areas (`login`) or requirement ids (`LOGIN-03`). */
 export function selectChecks(checks: CheckDef[], only?: string[], skip?: string[]): CheckDef[] {
-  const matches = (check: CheckDef, list: string[]): boolean =>
-    list.some((item) => item.toLowerCase() === check.area.toLowerCase() || item.toUpperCase() === check.id.toUpperCase());
+  const matches = (check: CheckDef, list: string[]): boolean => list.some((item) => selects(item, check));
   return checks.filter((c) => (!only?.length || matches(c, only)) && !(skip?.length && matches(c, skip)));
+}
+
+/** An area, a requirement id, or a glob over ids (`LOGIN-*`, `TOTP-0?`), any letter case. */
+export function selects(item: string, check: Pick<CheckDef, 'id' | 'area'>): boolean {
+  if (item.toLowerCase() === check.area.toLowerCase()) return true;
+  if (!/[*?]/u.test(item)) return item.toUpperCase() === check.id.toUpperCase();
+  const pattern = item.replace(/[.+^${}()|[\]\\]/gu, '\\$&').replace(/\*/gu, '.*').replace(/\?/gu, '.');
+  return new RegExp(`^${pattern}$`, 'iu').test(check.id);
+}
+
+/** `--dry-run`: the plan — which checks run, which are skipped and why, the estimated time
+ * (pacing waits; the password-hash cost is measured only by a real run) — sending nothing. */
+export function planRun(options: RunOptions): string[] {
+  const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
+  const capabilities: Record<Need, boolean> = { smtp: options.smtpPort !== undefined, harness: !!options.harnessUrl, clientIp: !!options.clientIpHeader };
+  const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
+  const lines = [`plan against ${options.baseUrl}: ${checks.length} checks; capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`];
+  const runnable: CheckDef[] = [];
+  for (const c of checks) {
+    const missing = (c.needs ?? []).filter((n) => !capabilities[n]);
+    if (missing.length) lines.push(`  SKIP ${c.id.padEnd(12)} ${missing.map((n) => NEED_REASON[n]).join('; ')}`);
+    else {
+      runnable.push(c);
+      lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
+    }
+  }
+  const estimate = estimateRunMs(runnable, contract, !options.clientIpHeader && !options.harnessUrl);
+  lines.push(
+    `estimated run time: ${formatDuration(estimate)} plus the deployment's password hashing for ${hashingCalls(runnable)} register/login/reset calls ` +
+      `(a real run measures it first; about 0.1-0.2 s each against scrypt N=2^15)`,
+  );
+  if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
+  return lines;
 }
 
 export async function runConformance(options: RunOptions): Promise<RunResult> {
@@ -75,6 +108,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     ...(options.clientIpHeader ? { clientIpHeader: options.clientIpHeader } : {}),
     timeoutMs: Math.min(timeoutMs, 30_000),
     implementation: new Implementation(),
+    ...(options.headers ? { extraHeaders: options.headers } : {}),
     record(draft) {
       const ex: Exchange = { id: exchanges.length + 1, ...draft };
       exchanges.push(ex);
@@ -90,7 +124,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   }
   // A deployment that cannot be reached, or serves something else, is a usage problem, not 70
   // failed checks.
-  await preflight(baseUrl, contract);
+  if (options.insecure || options.ca) configureTls({ ...(options.insecure ? { insecure: true } : {}), ...(options.ca ? { ca: options.ca } : {}) });
+  await preflight(baseUrl, contract, options.headers);
   let mail: MailSink | undefined;
   if (options.smtpPort !== undefined) mail = await startMailSink({ host: options.smtpHost ?? '127.0.0.1', port: options.smtpPort });
 
@@ -130,6 +165,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     timeoutMs,
     log,
     ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.failFast ? { failFast: true } : {}),
   };
 
   let results;
@@ -178,6 +214,10 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   result.notImplemented = env.implementation!.entries();
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
   for (const line of consoleSummary(result)) log(line);
+  if (options.harPath) {
+    await writeHar(result, options.harPath);
+    log(`HAR: ${options.harPath}`);
+  }
   if (options.reportDir !== null) {
     const written = await writeReports(result, options.reportDir ?? 'reports/conformance');
     log(`reports: ${written.join(', ')}`);

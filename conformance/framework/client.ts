@@ -20,6 +20,8 @@ export interface ClientEnv {
   baseUrl: string;
   clientIpHeader?: string;
   timeoutMs: number;
+  /** `--header`: sent with every request (the check's own headers still win). */
+  extraHeaders?: Record<string, string>;
   /** Operations found not implemented (global 404): calls to them end the check as skipped. */
   implementation?: Implementation;
   /** Every exchange goes here (the run's record, the check's own list). */
@@ -78,6 +80,7 @@ export class ContractClient implements Client {
     else if (!body && opts.contentType) headers['content-type'] = opts.contentType;
     if (body) headers['content-length'] = String(body.length);
     if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+    Object.assign(headers, lowerKeys(env.extraHeaders ?? {}));
     if (env.clientIpHeader && this.ip !== 'self') headers[env.clientIpHeader.toLowerCase()] = this.ip;
     Object.assign(headers, lowerKeys(opts.headers ?? {}));
 
@@ -107,7 +110,8 @@ export class ContractClient implements Client {
       request: {
         method,
         url,
-        headers,
+        // `--header` values (gateway keys) are credentials: never in a report.
+        headers: maskExtra(headers, env.extraHeaders, opts.headers),
         ...(body ? { body: body.length > STORED_BODY_BYTES ? `${body.subarray(0, 256).toString('utf8')}… (${body.length} bytes)` : body.toString('utf8') } : {}),
         bodyBytes: body?.length ?? 0,
       },
@@ -171,3 +175,11 @@ function parseJson(contentType: string | undefined, text: string): Record<string
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+
+function maskExtra(headers: Record<string, string>, extra: Record<string, string> | undefined, own: Record<string, string> | undefined): Record<string, string> {
+  if (!extra) return headers;
+  const mine = new Set(Object.keys(own ?? {}).map((k) => k.toLowerCase()));
+  const out = { ...headers };
+  for (const name of Object.keys(extra)) if (!mine.has(name.toLowerCase()) && out[name.toLowerCase()] !== undefined) out[name.toLowerCase()] = '***';
+  return out;
+}

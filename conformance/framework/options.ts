@@ -24,3 +24,20 @@ declare module './types.ts' {
     notImplemented?: import('./profiles.ts').NotImplementedEntry[];
   }
 }
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--header K:V` (repeatable): sent with every request to the deployment (a gateway key). */
+    headers?: Record<string, string>;
+    /** `--insecure`: accept any TLS certificate. */
+    insecure?: boolean;
+    /** `--ca FILE`: PEM bundle of extra trusted certificate authorities (its content). */
+    ca?: string;
+    /** `--fail-fast`: stop starting checks after the first MUST failure. */
+    failFast?: boolean;
+    /** `--har FILE`: every exchange as HTTP Archive 1.2, secrets masked. */
+    harPath?: string;
+    /** `--dry-run`: print the plan (checks, skips, estimate) and send nothing. */
+    dryRun?: boolean;
+  }
+}

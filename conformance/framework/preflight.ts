@@ -10,10 +10,10 @@ import type { CheckDef, Contract } from './types.ts';
 
 export class PreflightError extends Error {}
 
-export async function preflight(baseUrl: string, contract: Contract, timeoutMs = 10_000): Promise<void> {
+export async function preflight(baseUrl: string, contract: Contract, extraHeaders: Record<string, string> = {}, timeoutMs = 10_000): Promise<void> {
   const health = contract.operations.find((op) => op.operationId === 'getHealth');
   const path = health?.path ?? '/';
-  const probe = await send({ method: 'GET', url: `${baseUrl}${path}`, headers: { accept: 'application/json' }, timeoutMs });
+  const probe = await send({ method: 'GET', url: `${baseUrl}${path}`, headers: { ...extraHeaders, accept: 'application/json' }, timeoutMs });
   if (probe.status === 0) throw new PreflightError(`cannot reach ${baseUrl}: ${probe.error ?? 'no answer'} (is the deployment running, is the URL right?)`);
   if (!health) return;
   let body: unknown;

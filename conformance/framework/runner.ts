@@ -19,9 +19,11 @@ export interface RunnerDeps extends ContextDeps {
   log: (line: string) => void;
   /** `--jobs N`: independent checks run N at a time (only with a client-ip header). */
   jobs?: number;
+  /** `--fail-fast`: no check starts after a MUST failure. */
+  failFast?: boolean;
 }
 
-const NEED_REASON: Record<Need, string> = {
+export const NEED_REASON: Record<Need, string> = {
   smtp: 'needs an SMTP sink: pass --smtp-port N and point the deployment’s SMTP at it',
   harness: 'needs the conformance harness: pass --harness-url and --harness-token',
   clientIp: 'needs a trusted client-ip header: pass --client-ip-header NAME (the deployment must trust it)',
@@ -40,13 +42,29 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
   };
   // Parallel only when every check has its own client address (see schedule.ts).
   const jobs = deps.capabilities.clientIp ? (deps.jobs ?? 1) : 1;
+  let firstMustFailure: string | undefined;
   return schedule(checks, {
     jobs,
     exclusive: isExclusive,
-    stop: () => !!deps.interrupt?.aborted,
-    run: async (check) => report(check, await runOne(check, deps)),
+    stop: () => !!deps.interrupt?.aborted || (!!deps.failFast && firstMustFailure !== undefined),
+    run: async (check) => {
+      const result = await runOne(check, deps);
+      if (result.outcome === 'fail' && result.level === 'MUST') firstMustFailure ??= result.id;
+      return report(check, result);
+    },
     skipped: (check) =>
-      report(check, { id: check.id, area: check.area, level: check.level, title: check.title, outcome: 'skip', reason: 'the run was interrupted', findings: [], notes: [], exchangeIds: [], durationMs: 0 }),
+      report(check, {
+        id: check.id,
+        area: check.area,
+        level: check.level,
+        title: check.title,
+        outcome: 'skip',
+        reason: deps.interrupt?.aborted ? 'the run was interrupted' : `not run: --fail-fast after ${firstMustFailure} failed`,
+        findings: [],
+        notes: [],
+        exchangeIds: [],
+        durationMs: 0,
+      }),
   });
 }
 
