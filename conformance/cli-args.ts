@@ -42,6 +42,8 @@ Usage: quazzar-conformance --base-url URL [options]
   --ca FILE                 trust these PEM certificate authorities as well
   --fail-fast               start no check after the first MUST failure (cleanup and reports
                             still happen)
+  --strict                  a PARTIAL check (part of its requirement not verified, e.g. no
+                            harness clock to wait out a lock) fails the exit status too
   --har FILE                write every exchange as an HTTP Archive (secrets masked)
   --dry-run                 print the plan (checks, skips with reasons, estimated time) and
                             send nothing
@@ -83,6 +85,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
       insecure: { type: 'boolean' },
       ca: { type: 'string' },
       'fail-fast': { type: 'boolean' },
+      strict: { type: 'boolean' },
       har: { type: 'string' },
       'dry-run': { type: 'boolean' },
       version: { type: 'boolean', short: 'V' },
@@ -135,6 +138,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     ...(values.insecure ? { insecure: true } : {}),
     ...(ca ? { ca } : {}),
     ...(values['fail-fast'] ? { failFast: true } : {}),
+    ...(values.strict ? { strict: true } : {}),
     ...(values.har ? { harPath: values.har } : {}),
     ...(values['dry-run'] ? { dryRun: true } : {}),
     baseUrl,

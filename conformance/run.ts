@@ -209,7 +209,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     leftBehind,
     summary,
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
-    exitCode: summary.mustFailed === 0 ? 0 : 1,
+    exitCode: summary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
   result.notImplemented = env.implementation!.entries();
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);

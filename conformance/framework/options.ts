@@ -41,3 +41,22 @@ declare module './types.ts' {
     dryRun?: boolean;
   }
 }
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--strict`: a PARTIAL check (part of its requirement not verified) fails the exit status. */
+    strict?: boolean;
+  }
+  interface CheckContext {
+    /**
+     * Part of the requirement could not be verified here (no harness clock, one variant of
+     * several, …): with no failure, the check ends PARTIAL with a "not verified: …" list
+     * instead of PASS.
+     */
+    partial(what: string): void;
+  }
+  interface CheckResult {
+    /** What a PARTIAL check could not verify. */
+    notVerified?: string[];
+  }
+}

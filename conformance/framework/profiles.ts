@@ -116,6 +116,7 @@ export function profileTable(contract: Contract, checks: CheckResult[], notImple
       pass: count('pass'),
       fail: count('fail'),
       warn: count('warn'),
+      partial: count('partial'),
       skip: count('skip') - notImpl,
       notImplemented: notImpl,
     };
@@ -129,10 +130,10 @@ export function profileLines(rows: ProfileRow[]): string[] {
     lines.push(`NOT IMPLEMENTED: ${r.title} — ${r.missing.join(', ')} answer${r.missing.length === 1 ? 's' : ''} the global 404; ${r.blocked.length} check(s) that need it skipped (${r.blocked.join(', ')})`);
   }
   lines.push('Profiles:');
-  lines.push(`  ${'profile'.padEnd(16)} ${'pass'.padStart(4)} ${'fail'.padStart(4)} ${'warn'.padStart(4)} ${'skip'.padStart(4)} ${'n/i'.padStart(4)}  state`);
+  lines.push(`  ${'profile'.padEnd(16)} ${'pass'.padStart(4)} ${'fail'.padStart(4)} ${'warn'.padStart(4)} ${'part'.padStart(4)} ${'skip'.padStart(4)} ${'n/i'.padStart(4)}  state`);
   for (const r of rows) {
     const state = r.profile === 'harness' ? (r.implemented ? 'offered' : 'not offered') : r.implemented ? 'implemented' : 'NOT IMPLEMENTED';
-    lines.push(`  ${r.profile.padEnd(16)} ${String(r.pass).padStart(4)} ${String(r.fail).padStart(4)} ${String(r.warn).padStart(4)} ${String(r.skip).padStart(4)} ${String(r.notImplemented).padStart(4)}  ${state}`);
+    lines.push(`  ${r.profile.padEnd(16)} ${String(r.pass).padStart(4)} ${String(r.fail).padStart(4)} ${String(r.warn).padStart(4)} ${String(r.partial).padStart(4)} ${String(r.skip).padStart(4)} ${String(r.notImplemented).padStart(4)}  ${state}`);
   }
   return lines;
 }

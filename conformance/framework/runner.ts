@@ -137,6 +137,10 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
     outcome = 'skip';
     skipped = `blocked by ${blockedBy.join(', ')} (reported once there): ${state.findings[0]!.message}`;
   } else if (skipped !== undefined) outcome = 'skip';
+  else if (state.notVerified?.length) {
+    outcome = 'partial';
+    skipped = `not verified: ${state.notVerified.join('; ')}`;
+  }
   return {
     id: check.id,
     area: check.area,
@@ -145,6 +149,7 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
     ...(check.needs ? { needs: check.needs } : {}),
     outcome,
     ...(own.length ? { reason: own[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
+    ...(state.notVerified?.length ? { notVerified: state.notVerified } : {}),
     findings: state.findings,
     notes: state.notes,
     exchangeIds: state.exchangeIds,
@@ -153,5 +158,5 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
 }
 
 function symbol(outcome: Outcome): string {
-  return { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' }[outcome];
+  return { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', partial: 'PARTIAL' }[outcome];
 }
