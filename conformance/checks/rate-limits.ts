@@ -188,8 +188,14 @@ const accountFailures: CheckDef = {
     // password hash: one after the other they took half of a whole run against scrypt N=2^15);
     // then a new address (header) or, with one address, a new IP window (harness clock).
     const batch = Number.isFinite(perIp) ? perIp : 10;
+    // For the Retry-After lower bound: how much server time passed since the first failure.
+    const firstFailureAt = Date.now();
+    let advancedSeconds = 0;
     for (let first = 1; first <= policy.limit; first += batch) {
-      if (first > 1 && !ctx.options.clientIpHeader) await ctx.harness!.advanceClock(login.rateLimit!.window_seconds + 1);
+      if (first > 1 && !ctx.options.clientIpHeader) {
+        await ctx.harness!.advanceClock(login.rateLimit!.window_seconds + 1);
+        advancedSeconds += login.rateLimit!.window_seconds + 1;
+      }
       const client = ctx.newClient();
       const numbers = Array.from({ length: Math.min(batch, policy.limit - first + 1) }, (_, k) => first + k);
       const answers = await Promise.all(
@@ -197,11 +203,18 @@ const accountFailures: CheckDef = {
       );
       for (const { i, ex } of answers) if (ex.status !== 401) ctx.fail(`failed login ${i} of ${policy.limit} allowed per account answered ${ex.status}, expected 401`, ex);
     }
-    if (!ctx.options.clientIpHeader) await ctx.harness!.advanceClock(login.rateLimit!.window_seconds + 1);
+    if (!ctx.options.clientIpHeader) {
+      await ctx.harness!.advanceClock(login.rateLimit!.window_seconds + 1);
+      advancedSeconds += login.rateLimit!.window_seconds + 1;
+    }
     const right = await ctx.newClient().call('login', { body: { email: victim.email, password: victim.password }, pace: false, expect: 429 });
     expectProblem(ctx, right, 429, 'rate_limited', `the right password after ${policy.limit} failures for the account`);
     const retryAfter = retryAfterSeconds(right);
     ctx.expect(retryAfter !== undefined && retryAfter <= policy.window_seconds, `Retry-After ${right.headers['retry-after']} should be within the ${policy.window_seconds} s window`, right);
+    // Lower bound: the account's window opened at the first failure and lasts window_seconds; a
+    // lock announced as ending much sooner (Retry-After: 1 on a 3600 s window) is wrong.
+    const atLeast = policy.window_seconds - advancedSeconds - Math.ceil((Date.now() - firstFailureAt) / 1000) - 5;
+    ctx.expect(retryAfter === undefined || retryAfter >= atLeast, `Retry-After ${retryAfter} s is shorter than what is left of the account's ${policy.window_seconds} s window (at least ${atLeast} s)`, right);
     const other = await ctx.newClient().call('login', { body: { email: bystander.email, password: bystander.password } });
     ctx.expect(other.status === 200, `another account must not be affected, got ${other.status}`, other);
     if (!ctx.harness) ctx.partial(`the account's window reopens after ${policy.window_seconds} s (needs the harness clock)`);

@@ -37,7 +37,13 @@ describe('outcomes', () => {
     const [partial, failed] = await runChecks(
       [
         check({ run: async (ctx) => ctx.partial('the lock ending (needs the harness clock)') }),
-        check({ id: 'T-02', run: async (ctx) => (ctx.partial('x'), ctx.expect(false, 'broken')) }),
+        check({
+          id: 'T-02',
+          run: async (ctx) => {
+            ctx.partial('x');
+            ctx.expect(false, 'broken');
+          },
+        }),
       ],
       deps(),
     );
