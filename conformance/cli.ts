@@ -41,6 +41,16 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  if (parsed.profiles) {
+    const { loadContract } = await import('./framework/contract.ts');
+    const { profilesOf } = await import('./framework/profiles.ts');
+    const names = profilesOf(loadContract(parsed.contractPath ?? DEFAULT_CONTRACT)).map((p) => p.name);
+    const unknown = parsed.profiles.filter((p) => !names.includes(p.toLowerCase()));
+    if (unknown.length) {
+      console.error(`quazzar-conformance: unknown profile: ${unknown.join(', ')} (profiles: ${names.join(', ')})`);
+      return 2;
+    }
+  }
   if (parsed.dryRun) {
     for (const line of planRun(parsed)) console.log(line);
     return 0;
