@@ -44,6 +44,9 @@ Usage: quazzar-conformance --base-url URL [options]
                             still happen)
   --strict                  a PARTIAL check (part of its requirement not verified, e.g. no
                             harness clock to wait out a lock) fails the exit status too
+  --seed N                  seed of the generated requests (GEN-01; printed in every report,
+                            random by default): replays a run's generated requests
+  --max-examples N          generated requests per operation (default 8)
   --har FILE                write every exchange as an HTTP Archive (secrets masked)
   --dry-run                 print the plan (checks, skips with reasons, estimated time) and
                             send nothing
@@ -86,6 +89,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
       ca: { type: 'string' },
       'fail-fast': { type: 'boolean' },
       strict: { type: 'boolean' },
+      seed: { type: 'string' },
+      'max-examples': { type: 'string' },
       har: { type: 'string' },
       'dry-run': { type: 'boolean' },
       version: { type: 'boolean', short: 'V' },
@@ -114,6 +119,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
   const smtpPort = integer('smtp-port', values['smtp-port'], 0, 65535);
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1000, 3_600_000);
   const jobs = integer('jobs', values.jobs, 1, 64);
+  const seed = integer('seed', values.seed, 0, 2 ** 31 - 1);
+  const maxExamples = integer('max-examples', values['max-examples'], 1, 10_000);
   const only = list(values.only);
   const skip = list(values.skip);
   const profiles = list(values.profile);
@@ -139,6 +146,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     ...(ca ? { ca } : {}),
     ...(values['fail-fast'] ? { failFast: true } : {}),
     ...(values.strict ? { strict: true } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(maxExamples !== undefined ? { maxExamples } : {}),
     ...(values.har ? { harPath: values.har } : {}),
     ...(values['dry-run'] ? { dryRun: true } : {}),
     baseUrl,

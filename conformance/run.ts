@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,9 @@ export function planRun(options: RunOptions): string[] {
   return lines;
 }
 
-export async function runConformance(options: RunOptions): Promise<RunResult> {
+export async function runConformance(given: RunOptions): Promise<RunResult> {
+  // The generative checks' seed: fixed by --seed, else random — printed and reported either way.
+  const options: RunOptions = { ...given, seed: given.seed ?? randomInt(2 ** 31) };
   const log = options.log ?? ((line: string) => console.log(line));
   const runId = options.runId ?? randomBytes(4).toString('hex');
   const baseUrl = options.baseUrl.replace(/\/+$/u, '');
@@ -138,6 +140,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness) + hashingMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
+  log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
   log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${hashingCalls(runnable)} such calls planned: ${formatDuration(hashingMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
@@ -212,6 +215,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     exitCode: summary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
   result.notImplemented = env.implementation!.entries();
+  result.seed = options.seed!;
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
   for (const line of consoleSummary(result)) log(line);
   if (options.harPath) {

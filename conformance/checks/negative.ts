@@ -17,7 +17,7 @@ const PACED_VARIANTS_PER_OPERATION = 1;
 
 const STRING_CANDIDATES = ['123456', 'abcd2345', '+1-555-0100', 'A'.repeat(43), 'qzk_' + 'A'.repeat(43), 'x'];
 
-function node(ctx: CheckContext, schema: unknown): Json {
+export function node(ctx: CheckContext, schema: unknown): Json {
   return (ctx.contract.resolve(schema) as Json | undefined) ?? {};
 }
 
@@ -27,7 +27,7 @@ function types(schema: Json): string[] {
 }
 
 /** A value valid against `schema` (checked with the contract's own validator), or undefined. */
-function validValue(ctx: CheckContext, rawSchema: unknown): unknown {
+export function validValue(ctx: CheckContext, rawSchema: unknown): unknown {
   const schema = node(ctx, rawSchema);
   const candidates: unknown[] = [];
   if (Array.isArray(schema['examples'])) candidates.push(...(schema['examples'] as unknown[]));
@@ -106,22 +106,22 @@ function variants(ctx: CheckContext, op: ContractOperation, base: Json, kind: 'm
   return out.filter((v) => !ctx.contract.validate(op.requestSchema, v.body).valid);
 }
 
-function pathParams(op: ContractOperation): Record<string, string> {
+export function pathParams(op: ContractOperation): Record<string, string> {
   return Object.fromEntries([...op.path.matchAll(/\{([^}]+)\}/gu)].map((m) => [m[1]!, randomUUID()]));
 }
 
-function secured(op: ContractOperation): boolean {
+export function secured(op: ContractOperation): boolean {
   return op.security.length > 0 && op.security.every((alt) => alt.length > 0);
 }
 
 /** A session of its own: a mutation a deployment wrongly accepts (e.g. a logout with a
  * malformed body) must not spoil the shared session for other checks. */
-async function ownToken(ctx: CheckContext): Promise<string> {
+export async function ownToken(ctx: CheckContext): Promise<string> {
   const { account } = await ctx.accounts.shared();
   return (await ctx.accounts.login(account)).token;
 }
 
-function paced(ctx: CheckContext, op: ContractOperation): boolean {
+export function paced(ctx: CheckContext, op: ContractOperation): boolean {
   return !ctx.options.clientIpHeader && op.rateLimit?.key === 'ip';
 }
 

@@ -60,3 +60,16 @@ declare module './types.ts' {
     notVerified?: string[];
   }
 }
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--seed`: the generative checks' seed (printed in every report; default random). */
+    seed?: number;
+    /** `--max-examples`: generated requests per operation and check (default 8). */
+    maxExamples?: number;
+  }
+  interface RunResult {
+    /** The generative checks' seed: pass it as --seed to replay them. */
+    seed?: number;
+  }
+}

@@ -35,6 +35,7 @@ export function consoleSummary(result: RunResult): string[] {
   );
   if (result.undocumented.length) lines.push(`Undocumented answers: ${result.undocumented.join(', ')}`);
   lines.push(`Unplanned 429 answers: ${result.unplanned429}`);
+  if (result.seed !== undefined) lines.push(`Seed: ${result.seed} (replay the generated requests with --seed ${result.seed})`);
   if (result.leftBehind.length) {
     lines.push('Left behind on the deployment:');
     for (const item of result.leftBehind) lines.push(`  - ${item}`);

@@ -37,7 +37,7 @@ export function htmlReport(result: RunResult): string {
  (estimated ${esc(formatDuration(result.estimatedMs))}), ${result.exchanges.length} requests.</p>
 <p>${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped.
  Capabilities: ${Object.entries(result.capabilities).map(([k, v]) => `${esc(k)} ${v ? 'yes' : 'no'}`).join(', ')}.
- Unplanned 429 answers: ${result.unplanned429}.</p>
+ Unplanned 429 answers: ${result.unplanned429}.${result.seed !== undefined ? ` Seed: <code>${result.seed}</code> (--seed).` : ''}</p>
 ${profilesSection(result)}
 <h2>Requirements</h2>
 <table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>

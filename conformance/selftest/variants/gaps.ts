@@ -39,4 +39,16 @@ export const gapVariants: BrokenVariant[] = [
       },
     }),
   },
+  {
+    name: 'profile update accepts any invalid body (422 turned into 200)',
+    breaks: 'input validation on one operation',
+    only: ['GEN-01'],
+    catches: ['GEN-01'],
+    mutation: () => ({
+      onResponse: (req, res) =>
+        req.method === 'PATCH' && req.path === '/users/me' && problemCode(res) === 'validation_failed'
+          ? withJson({ ...res, status: 200 }, { id: '00000000-0000-4000-8000-000000000000', email: 'a@example.com', full_name: 'x', is_active: true, totp_enabled: false, created_at: new Date().toISOString() }, 'application/json')
+          : res,
+    }),
+  },
 ];
