@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { unlessAbsent } from '../framework/profiles.ts';
 import type { CheckContext, CheckDef, ContractOperation, Exchange } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 
@@ -148,7 +149,8 @@ function schemaCheck(id: string, kind: 'missing' | 'type' | 'extra' | 'long', ti
           list = list.slice(0, PACED_VARIANTS_PER_OPERATION);
         }
         for (const variant of list) {
-          const ex = await ctx.call(op.operationId, { params: pathParams(op), body: variant.body, ...(secured(op) ? { token } : {}) });
+          const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), body: variant.body, ...(secured(op) ? { token } : {}) }));
+          if (!ex) continue;
           expectProblem(ctx, ex, 422, 'validation_failed', `${op.operationId} ${variant.label}`);
           sent += 1;
         }
@@ -168,7 +170,8 @@ const malformedJson: CheckDef = {
   async run(ctx: CheckContext) {
     const token = await ownToken(ctx);
     for (const op of ctx.contract.operations.filter((o) => o.statuses.includes(400))) {
-      const ex = await ctx.call(op.operationId, { params: pathParams(op), rawBody: '{"email": "a@example.com", ', ...(secured(op) ? { token } : {}) });
+      const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), rawBody: '{"email": "a@example.com", ', ...(secured(op) ? { token } : {}) }));
+      if (!ex) continue;
       expectProblem(ctx, ex, 400, 'malformed_json', `${op.operationId} with a truncated JSON body`);
     }
   },
@@ -185,7 +188,8 @@ const wrongMediaType: CheckDef = {
     for (const op of ctx.contract.operations.filter((o) => o.statuses.includes(415))) {
       const body = op.requestSchema ? (validValue(ctx, op.requestSchema) ?? {}) : {};
       for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
-        const ex = await ctx.call(op.operationId, { params: pathParams(op), rawBody: JSON.stringify(body), contentType, ...(secured(op) ? { token } : {}) });
+        const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), rawBody: JSON.stringify(body), contentType, ...(secured(op) ? { token } : {}) }));
+        if (!ex) continue;
         expectProblem(ctx, ex, 415, 'unsupported_media_type', `${op.operationId} sent as ${contentType}`);
       }
     }
@@ -204,7 +208,8 @@ const tooLarge: CheckDef = {
     const raw = JSON.stringify({ email: 'big@example.com', password: 'p'.repeat(size) });
     ctx.note(`body of ${Buffer.byteLength(raw)} bytes against a limit of ${ctx.contract.bodyLimitBytes}`);
     for (const op of ctx.contract.operations.filter((o) => o.statuses.includes(413))) {
-      const ex: Exchange = await ctx.call(op.operationId, { params: pathParams(op), rawBody: raw, ...(secured(op) ? { token } : {}) });
+      const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), rawBody: raw, ...(secured(op) ? { token } : {}) }));
+      if (!ex) continue;
       expectProblem(ctx, ex, 413, 'payload_too_large', `${op.operationId} with a ${Buffer.byteLength(raw)}-byte body`);
     }
   },
@@ -219,6 +224,7 @@ const badPathParams: CheckDef = {
   async run(ctx: CheckContext) {
     const token = await ownToken(ctx);
     let sent = 0;
+    let absent = 0;
     for (const op of ctx.contract.operations) {
       const names = [...op.path.matchAll(/\{([^}]+)\}/gu)].map((m) => m[1]!);
       if (!names.length || !op.statuses.includes(422)) continue;
@@ -228,11 +234,16 @@ const badPathParams: CheckDef = {
         const schema = params.find((p) => p['name'] === name && p['in'] === 'path')?.['schema'];
         const bad = 'not-a-valid-id';
         if (!schema || ctx.contract.validate(schema, bad).valid) continue;
-        const ex = await ctx.call(op.operationId, { params: { ...pathParams(op), [name]: bad }, ...(secured(op) ? { token } : {}) });
+        const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: { ...pathParams(op), [name]: bad }, ...(secured(op) ? { token } : {}) }));
+        if (!ex) {
+          absent += 1;
+          continue;
+        }
         expectProblem(ctx, ex, 422, 'validation_failed', `${op.operationId} with ${name}=${bad}`);
         sent += 1;
       }
     }
+    if (sent === 0 && absent > 0) ctx.skip(`not implemented: every operation with a constrained path parameter is absent (${absent} tried)`);
     ctx.require(sent > 0, 'the contract has no constrained path parameter to test');
   },
 };

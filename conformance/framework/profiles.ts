@@ -146,3 +146,18 @@ export function selectProfiles(checks: CheckDef[], profiles: string[] | undefine
 }
 
 export type RunProfiles = Pick<RunResult, 'runId'> & { profiles: ProfileRow[]; notImplemented: NotImplementedEntry[] };
+
+/**
+ * For checks that walk every operation: a call to an operation the deployment does not
+ * implement is noted and answers undefined (the check goes on with the other operations)
+ * instead of ending the whole check as skipped.
+ */
+export async function unlessAbsent<T>(ctx: { note(message: string): void }, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof NotImplemented)) throw error;
+    ctx.note(`${error.message}: not judged here`);
+    return undefined;
+  }
+}
