@@ -11,6 +11,7 @@ import { node, ownToken, paced, pathParams, secured, validValue } from './negati
 // request, shown as curl; the seed (--seed) and count (--max-examples) make it replayable.
 
 type Json = Record<string, unknown>;
+const SHRINK_LIMIT_MS = 8000;
 interface Mutation {
   keyword: string;
   property: string;
@@ -36,7 +37,8 @@ function mutationsFor(ctx: CheckContext, name: string, rawSchema: unknown, requi
   }
   if (typeof schema['maxLength'] === 'number') {
     const max = schema['maxLength'];
-    out.push(m('maxLength', fc.string({ minLength: max + 1, maxLength: max + 40, unit: 'grapheme-ascii' }).filter((s) => s.length > max)));
+    // max characters plus a generated tail: shrinks to exactly one character too many.
+    out.push(m('maxLength', fc.string({ minLength: 1, maxLength: 40 }).map((tail) => `${'a'.repeat(max)}${tail}`)));
   }
   if (typeof schema['minLength'] === 'number' && schema['minLength'] > 0) {
     out.push(m('minLength', fc.string({ maxLength: schema['minLength'] - 1 })));
@@ -110,7 +112,8 @@ const negativeGenerated: CheckDef = {
         sent += 1;
         return last.status === 422 && last.body?.code === 'validation_failed';
       };
-      const result = await fc.check(fc.asyncProperty(fc.oneof(...arbs), attempt), { seed, numRuns });
+      // Shrinking sends a request per step: bounded in time (the smallest failure found by then).
+      const result = await fc.check(fc.asyncProperty(fc.oneof(...arbs), attempt), { seed, numRuns, interruptAfterTimeLimit: SHRINK_LIMIT_MS });
       if (result.failed && result.counterexample) {
         const [mutation] = result.counterexample;
         // Replay the shrunk example so its exchange (and curl) is the minimal one.
