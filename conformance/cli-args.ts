@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import './framework/options.ts';
 import type { RunOptions } from './framework/types.ts';
 import { resolveContract } from './framework/contract-version.ts';
 
@@ -18,15 +20,40 @@ Usage: quazzar-conformance --base-url URL [options]
   --harness-url URL         the conformance harness (e.g. http://localhost:3000/__harness):
                             server clock, account (de)activation, budget resets
   --harness-token TOKEN     its bearer token (or env QUAZZAR_HARNESS_TOKEN)
-  --only LIST               run only these areas or requirement ids (comma separated)
-  --skip LIST               skip these areas or requirement ids (comma separated)
+  --only LIST               run only these areas, requirement ids or id globs (comma
+                            separated; LOGIN-*, TOTP-0?)
+  --skip LIST               skip these areas, requirement ids or id globs (comma separated)
   --report-dir DIR          where junit.xml, report.json and report.html go
                             (default reports/conformance)
   --contract PATH|VERSION   the bundled OpenAPI document, or a released version (e.g. 1.0.0:
                             openapi/releases/1.0.0.json, shipped with the suite); default: the
                             one shipped with the suite, ${defaultContract}
   --timeout-ms N            per-check timeout in ms (default 120000)
+  --profile LIST            run only the checks of these feature profiles (comma separated):
+                            core, totp, password-reset, api-keys (keys and projects), harness.
+                            Without it every profile runs; a documented operation answering the
+                            global 404 is reported once as NOT IMPLEMENTED and the checks that
+                            need it are SKIPPED (not failed)
+  --jobs N                  run independent checks N at a time (default 1; only with
+                            --client-ip-header: each check then has its own address; checks
+                            that move the harness clock, time answers or judge the whole run
+                            still run alone)
+  --header 'Name: value'    send this header with every request (repeatable), e.g. a gateway
+                            key; its value is masked in every report
+  --insecure                accept any TLS certificate of the deployment
+  --ca FILE                 trust these PEM certificate authorities as well
+  --fail-fast               start no check after the first MUST failure (cleanup and reports
+                            still happen)
+  --strict                  a PARTIAL check (part of its requirement not verified, e.g. no
+                            harness clock to wait out a lock) fails the exit status too
+  --seed N                  seed of the generated requests (GEN-01; printed in every report,
+                            random by default): replays a run's generated requests
+  --max-examples N          generated requests per operation (default 8)
+  --har FILE                write every exchange as an HTTP Archive (secrets masked)
+  --dry-run                 print the plan (checks, skips with reasons, estimated time) and
+                            send nothing
   --list                    list the checks (id, level, area, needs) and exit
+  --version                 the suite's version
   --help                    this text
 
 Areas: accounts, login, sessions, users, totp, password-reset, api-keys, access, negative,
@@ -34,11 +61,12 @@ rate-limits, errors. Without --client-ip-header the suite paces itself to the do
 (it prints its estimated run time first). Checks needing what was not offered (SMTP sink,
 harness, client-ip header) are reported as SKIPPED with the reason.
 
-Exit status: 0 no MUST requirement failed; 1 at least one did; 2 usage error.`;
+Exit status: 0 no MUST requirement failed; 1 at least one did; 2 usage error or unreachable
+base URL (or not this API); 130 interrupted (Ctrl-C; the partial report is still written).`;
 
 export class UsageError extends Error {}
 
-export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | 'help' | 'list' {
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | 'help' | 'list' | 'version' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -55,11 +83,24 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
       'report-dir': { type: 'string' },
       contract: { type: 'string' },
       'timeout-ms': { type: 'string' },
+      jobs: { type: 'string' },
+      profile: { type: 'string' },
       list: { type: 'boolean' },
+      header: { type: 'string', multiple: true },
+      insecure: { type: 'boolean' },
+      ca: { type: 'string' },
+      'fail-fast': { type: 'boolean' },
+      strict: { type: 'boolean' },
+      seed: { type: 'string' },
+      'max-examples': { type: 'string' },
+      har: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      version: { type: 'boolean', short: 'V' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help';
+  if (values.version) return 'version';
   if (values.list) return 'list';
   if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`);
   const baseUrl = values['base-url'];
@@ -79,6 +120,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
   if (header !== undefined && !/^[A-Za-z0-9-]+$/u.test(header)) throw new UsageError(`--client-ip-header must be a header name, got ${header}`);
   const smtpPort = integer('smtp-port', values['smtp-port'], 0, 65535);
   const timeoutMs = integer('timeout-ms', values['timeout-ms'], 1000, 3_600_000);
+  const jobs = integer('jobs', values.jobs, 1, 64);
+  const seed = integer('seed', values.seed, 0, 2 ** 31 - 1);
+  const maxExamples = integer('max-examples', values['max-examples'], 1, 10_000);
   const only = list(values.only);
   const skip = list(values.skip);
   let contractPath: string | undefined;
@@ -87,7 +131,33 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const profiles = list(values.profile);
+  const headers: Record<string, string> = {};
+  for (const raw of values.header ?? []) {
+    const at = raw.indexOf(':');
+    const name = at > 0 ? raw.slice(0, at).trim() : '';
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/u.test(name)) throw new UsageError(`--header must be "Name: value", got ${raw}`);
+    headers[name.toLowerCase()] = raw.slice(at + 1).trim();
+  }
+  let ca: string | undefined;
+  if (values.ca !== undefined) {
+    try {
+      ca = readFileSync(values.ca, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--ca ${values.ca}: ${(error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${values.ca} holds no PEM certificate`);
+  }
   return {
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(values.insecure ? { insecure: true } : {}),
+    ...(ca ? { ca } : {}),
+    ...(values['fail-fast'] ? { failFast: true } : {}),
+    ...(values.strict ? { strict: true } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(maxExamples !== undefined ? { maxExamples } : {}),
+    ...(values.har ? { harPath: values.har } : {}),
+    ...(values['dry-run'] ? { dryRun: true } : {}),
     baseUrl,
     ...(smtpPort !== undefined ? { smtpPort } : {}),
     ...(values['smtp-host'] ? { smtpHost: values['smtp-host'] } : {}),
@@ -98,5 +168,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     reportDir: values['report-dir'] ?? 'reports/conformance',
     ...(contractPath ? { contractPath } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(jobs !== undefined ? { jobs } : {}),
+    ...(profiles ? { profiles } : {}),
   };
 }

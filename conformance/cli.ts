@@ -1,6 +1,7 @@
 import { HELP, parseCli } from './cli-args.ts';
-import { DEFAULT_CONTRACT, runConformance } from './run.ts';
 import { describeContract } from './framework/contract-version.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CONTRACT, planRun, runConformance, selects } from './run.ts';
 
 // `quazzar-conformance` / `npm run conformance -- …`. Exit 0 when no MUST requirement failed,
 // 1 when one did, 2 on a usage error (or when the suite itself could not run).
@@ -23,6 +24,11 @@ async function main(): Promise<number> {
     console.log(HELP(DEFAULT_CONTRACT));
     return 0;
   }
+  if (parsed === 'version') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(`quazzar-conformance ${pkg.version}`);
+    return 0;
+  }
   if (parsed === 'list') {
     const { allChecks } = await import('./checks/index.ts');
     for (const c of allChecks) console.log(`${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.area.padEnd(15)} ${c.title}${c.needs?.length ? ` [needs ${c.needs.join(', ')}]` : ''}`);
@@ -30,12 +36,25 @@ async function main(): Promise<number> {
   }
   if (parsed.only || parsed.skip) {
     const { allChecks } = await import('./checks/index.ts');
-    const known = new Set(allChecks.flatMap((c) => [c.area.toLowerCase(), c.id.toLowerCase()]));
-    const unknown = [...(parsed.only ?? []), ...(parsed.skip ?? [])].filter((x) => !known.has(x.toLowerCase()));
+    const unknown = [...(parsed.only ?? []), ...(parsed.skip ?? [])].filter((x) => !allChecks.some((c) => selects(x, c)));
     if (unknown.length) {
       console.error(`quazzar-conformance: unknown area or requirement id: ${unknown.join(', ')}\nTry --list.`);
       return 2;
     }
+  }
+  if (parsed.profiles) {
+    const { loadContract } = await import('./framework/contract.ts');
+    const { profilesOf } = await import('./framework/profiles.ts');
+    const names = profilesOf(loadContract(parsed.contractPath ?? DEFAULT_CONTRACT)).map((p) => p.name);
+    const unknown = parsed.profiles.filter((p) => !names.includes(p.toLowerCase()));
+    if (unknown.length) {
+      console.error(`quazzar-conformance: unknown profile: ${unknown.join(', ')} (profiles: ${names.join(', ')})`);
+      return 2;
+    }
+  }
+  if (parsed.dryRun) {
+    for (const line of planRun(parsed)) console.log(line);
+    return 0;
   }
   // Ctrl-C once: finish the current check, skip the rest, clean up and write the reports
   // (a run against a real deployment should not leave its sessions and keys behind).

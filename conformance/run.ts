@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +10,18 @@ import { loadContract } from './framework/contract.ts';
 import { coverageMatrix } from './framework/coverage.ts';
 import { estimateRunMs, formatDuration } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
+import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
-import { runChecks } from './framework/runner.ts';
+import { Implementation, profileTable, selectProfiles } from './framework/profiles.ts';
+import { NEED_REASON, runChecks } from './framework/runner.ts';
 import { requirementResults } from './framework/requirements.ts';
 import { Tracker } from './framework/tracker.ts';
-import { closeTransport, send } from './framework/transport.ts';
+import { closeTransport, configureTls } from './framework/transport.ts';
+import { hashingCalls, measureHashMs, preflight } from './framework/preflight.ts';
 import type { CheckDef, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
 import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
+import { writeHar } from './report/har.ts';
 import { consoleSummary } from './report/console.ts';
 
 // The suite as a function: the CLI and the self-test both call runConformance().
@@ -28,12 +32,46 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** `--only` / `--skip` entries are areas (`login`) or requirement ids (`LOGIN-03`). */
 export function selectChecks(checks: CheckDef[], only?: string[], skip?: string[]): CheckDef[] {
-  const matches = (check: CheckDef, list: string[]): boolean =>
-    list.some((item) => item.toLowerCase() === check.area.toLowerCase() || item.toUpperCase() === check.id.toUpperCase());
+  const matches = (check: CheckDef, list: string[]): boolean => list.some((item) => selects(item, check));
   return checks.filter((c) => (!only?.length || matches(c, only)) && !(skip?.length && matches(c, skip)));
 }
 
-export async function runConformance(options: RunOptions): Promise<RunResult> {
+/** An area, a requirement id, or a glob over ids (`LOGIN-*`, `TOTP-0?`), any letter case. */
+export function selects(item: string, check: Pick<CheckDef, 'id' | 'area'>): boolean {
+  if (item.toLowerCase() === check.area.toLowerCase()) return true;
+  if (!/[*?]/u.test(item)) return item.toUpperCase() === check.id.toUpperCase();
+  const pattern = item.replace(/[.+^${}()|[\]\\]/gu, '\\$&').replace(/\*/gu, '.*').replace(/\?/gu, '.');
+  return new RegExp(`^${pattern}$`, 'iu').test(check.id);
+}
+
+/** `--dry-run`: the plan — which checks run, which are skipped and why, the estimated time
+ * (pacing waits; the password-hash cost is measured only by a real run) — sending nothing. */
+export function planRun(options: RunOptions): string[] {
+  const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
+  const capabilities: Record<Need, boolean> = { smtp: options.smtpPort !== undefined, harness: !!options.harnessUrl, clientIp: !!options.clientIpHeader };
+  const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
+  const lines = [`plan against ${options.baseUrl}: ${checks.length} checks; capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`];
+  const runnable: CheckDef[] = [];
+  for (const c of checks) {
+    const missing = (c.needs ?? []).filter((n) => !capabilities[n]);
+    if (missing.length) lines.push(`  SKIP ${c.id.padEnd(12)} ${missing.map((n) => NEED_REASON[n]).join('; ')}`);
+    else {
+      runnable.push(c);
+      lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
+    }
+  }
+  const estimate = estimateRunMs(runnable, contract, !options.clientIpHeader && !options.harnessUrl);
+  lines.push(
+    `estimated run time: ${formatDuration(estimate)} plus the deployment's password hashing for ${hashingCalls(runnable)} register/login/reset calls ` +
+      `(a real run measures it first; about 0.1-0.2 s each against scrypt N=2^15)`,
+  );
+  if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
+  return lines;
+}
+
+export async function runConformance(given: RunOptions): Promise<RunResult> {
+  // The generative checks' seed: fixed by --seed, else random — printed and reported either way.
+  const options: RunOptions = { ...given, seed: given.seed ?? randomInt(2 ** 31) };
   const log = options.log ?? ((line: string) => console.log(line));
   const runId = options.runId ?? randomBytes(4).toString('hex');
   const baseUrl = options.baseUrl.replace(/\/+$/u, '');
@@ -71,6 +109,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     baseUrl,
     ...(options.clientIpHeader ? { clientIpHeader: options.clientIpHeader } : {}),
     timeoutMs: Math.min(timeoutMs, 30_000),
+    implementation: new Implementation(),
+    ...(options.headers ? { extraHeaders: options.headers } : {}),
     record(draft) {
       const ex: Exchange = { id: exchanges.length + 1, ...draft };
       exchanges.push(ex);
@@ -84,19 +124,25 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     const harnessContract = existsSync(harnessContractPath) ? loadContract(harnessContractPath) : undefined;
     harness = createHarness({ url: options.harnessUrl, token: options.harnessToken, timeoutMs: 10_000, pacer, tracker, ...(harnessContract ? { contract: harnessContract } : {}) });
   }
-  // A deployment that cannot be reached is a usage problem, not 70 failed checks.
-  const probe = await send({ method: 'GET', url: `${baseUrl}/`, headers: { accept: '*/*' }, timeoutMs: 10_000 });
-  if (probe.status === 0) throw new Error(`cannot reach ${baseUrl}: ${probe.error ?? 'no answer'}`);
+  // A deployment that cannot be reached, or serves something else, is a usage problem, not 70
+  // failed checks.
+  if (options.insecure || options.ca) configureTls({ ...(options.insecure ? { insecure: true } : {}), ...(options.ca ? { ca: options.ca } : {}) });
+  await preflight(baseUrl, contract, options.headers);
   let mail: MailSink | undefined;
   if (options.smtpPort !== undefined) mail = await startMailSink({ host: options.smtpHost ?? '127.0.0.1', port: options.smtpPort });
 
   const capabilities: Record<Need, boolean> = { smtp: !!mail, harness: !!harness, clientIp: !!options.clientIpHeader };
-  const checks = selectChecks(allChecks, options.only, options.skip);
+  const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
-  const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness);
+  // What the deployment's password hashing adds (the pacing model alone ignores it).
+  const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }));
+  const hashingMs = hashingCalls(runnable) * hashMs;
+  const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness) + hashingMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
+  log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
+  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${hashingCalls(runnable)} such calls planned: ${formatDuration(hashingMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
 
   const leftBehind: string[] = [];
@@ -121,6 +167,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     exchanges: () => exchanges,
     timeoutMs,
     log,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.failFast ? { failFast: true } : {}),
   };
 
   let results;
@@ -128,7 +176,8 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     results = await runChecks(checks, deps);
     const cleanupStarted = performance.now();
     log(`checks done in ${formatDuration(cleanupStarted - started)}; cleaning up…`);
-    const cleaner = new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
+    const { implementation: _ignored, ...cleanupEnv } = env;
+    const cleaner = new ContractClient(cleanupEnv, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
     // What the final cleanup could not undo first, then the checks' own cleanups that failed.
     leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId })));
     log(`cleanup done in ${formatDuration(performance.now() - cleanupStarted)}`);
@@ -163,9 +212,16 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     leftBehind,
     summary,
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
-    exitCode: summary.mustFailed === 0 ? 0 : 1,
+    exitCode: summary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
+  result.notImplemented = env.implementation!.entries();
+  result.seed = options.seed!;
+  result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
   for (const line of consoleSummary(result)) log(line);
+  if (options.harPath) {
+    await writeHar(result, options.harPath);
+    log(`HAR: ${options.harPath}`);
+  }
   if (options.reportDir !== null) {
     const written = await writeReports(result, options.reportDir ?? 'reports/conformance');
     log(`reports: ${written.join(', ')}`);

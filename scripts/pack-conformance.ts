@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** What the suite imports at run time (checked by scripts/pack-conformance.test.ts). */
-export const RUNTIME_DEPENDENCIES = ['ajv', 'ajv-formats', 'jsqr', 'mailparser', 'pngjs', 'smtp-server', 'tsx'];
+export const RUNTIME_DEPENDENCIES = ['ajv', 'ajv-formats', 'fast-check', 'jsqr', 'mailparser', 'pngjs', 'smtp-server', 'tsx'];
 /** The bundled contracts, and every released one (openapi/releases/<v>.json: `--contract 1.0.0`). */
 const CONTRACTS = [
   'generated/openapi.json',

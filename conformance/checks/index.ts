@@ -4,6 +4,7 @@ import { accountsChecks } from './accounts.ts';
 import { apiKeysChecks } from './api-keys.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
+import { generativeChecks } from './generative.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
 import { passwordResetChecks } from './password-reset.ts';
@@ -28,6 +29,7 @@ const registered: CheckDef[] = [
   ...accessChecks,
   ...negativeChecks,
   ...hardeningChecks,
+  ...generativeChecks,
   ...rateLimitsChecks,
   ...errorsChecks,
 ];

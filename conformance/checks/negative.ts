@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { unlessAbsent } from '../framework/profiles.ts';
 import type { CheckContext, CheckDef, ContractOperation, Exchange } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 
@@ -17,7 +18,7 @@ const PACED_VARIANTS_PER_OPERATION = 1;
 
 const STRING_CANDIDATES = ['123456', 'abcd2345', '+1-555-0100', 'A'.repeat(43), 'qzk_' + 'A'.repeat(43), 'x'];
 
-function node(ctx: CheckContext, schema: unknown): Json {
+export function node(ctx: CheckContext, schema: unknown): Json {
   return (ctx.contract.resolve(schema) as Json | undefined) ?? {};
 }
 
@@ -27,7 +28,7 @@ function types(schema: Json): string[] {
 }
 
 /** A value valid against `schema` (checked with the contract's own validator), or undefined. */
-function validValue(ctx: CheckContext, rawSchema: unknown): unknown {
+export function validValue(ctx: CheckContext, rawSchema: unknown): unknown {
   const schema = node(ctx, rawSchema);
   const candidates: unknown[] = [];
   if (Array.isArray(schema['examples'])) candidates.push(...(schema['examples'] as unknown[]));
@@ -106,22 +107,22 @@ function variants(ctx: CheckContext, op: ContractOperation, base: Json, kind: 'm
   return out.filter((v) => !ctx.contract.validate(op.requestSchema, v.body).valid);
 }
 
-function pathParams(op: ContractOperation): Record<string, string> {
+export function pathParams(op: ContractOperation): Record<string, string> {
   return Object.fromEntries([...op.path.matchAll(/\{([^}]+)\}/gu)].map((m) => [m[1]!, randomUUID()]));
 }
 
-function secured(op: ContractOperation): boolean {
+export function secured(op: ContractOperation): boolean {
   return op.security.length > 0 && op.security.every((alt) => alt.length > 0);
 }
 
 /** A session of its own: a mutation a deployment wrongly accepts (e.g. a logout with a
  * malformed body) must not spoil the shared session for other checks. */
-async function ownToken(ctx: CheckContext): Promise<string> {
+export async function ownToken(ctx: CheckContext): Promise<string> {
   const { account } = await ctx.accounts.shared();
   return (await ctx.accounts.login(account)).token;
 }
 
-function paced(ctx: CheckContext, op: ContractOperation): boolean {
+export function paced(ctx: CheckContext, op: ContractOperation): boolean {
   return !ctx.options.clientIpHeader && op.rateLimit?.key === 'ip';
 }
 
@@ -143,9 +144,13 @@ function schemaCheck(id: string, kind: 'missing' | 'type' | 'extra' | 'long', ti
           continue;
         }
         let list = variants(ctx, op, base, kind);
-        if (paced(ctx, op)) list = list.slice(0, PACED_VARIANTS_PER_OPERATION);
+        if (paced(ctx, op) && list.length > PACED_VARIANTS_PER_OPERATION) {
+          ctx.partial(`${op.operationId}: ${list.length - PACED_VARIANTS_PER_OPERATION} of ${list.length} variants not sent (its rate limit binds without --client-ip-header): ${list.slice(PACED_VARIANTS_PER_OPERATION).map((v) => v.label).join(', ')}`);
+          list = list.slice(0, PACED_VARIANTS_PER_OPERATION);
+        }
         for (const variant of list) {
-          const ex = await ctx.call(op.operationId, { params: pathParams(op), body: variant.body, ...(secured(op) ? { token } : {}) });
+          const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), body: variant.body, ...(secured(op) ? { token } : {}) }));
+          if (!ex) continue;
           expectProblem(ctx, ex, 422, 'validation_failed', `${op.operationId} ${variant.label}`);
           sent += 1;
         }
@@ -165,7 +170,8 @@ const malformedJson: CheckDef = {
   async run(ctx: CheckContext) {
     const token = await ownToken(ctx);
     for (const op of ctx.contract.operations.filter((o) => o.statuses.includes(400))) {
-      const ex = await ctx.call(op.operationId, { params: pathParams(op), rawBody: '{"email": "a@example.com", ', ...(secured(op) ? { token } : {}) });
+      const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), rawBody: '{"email": "a@example.com", ', ...(secured(op) ? { token } : {}) }));
+      if (!ex) continue;
       expectProblem(ctx, ex, 400, 'malformed_json', `${op.operationId} with a truncated JSON body`);
     }
   },
@@ -182,7 +188,8 @@ const wrongMediaType: CheckDef = {
     for (const op of ctx.contract.operations.filter((o) => o.statuses.includes(415))) {
       const body = op.requestSchema ? (validValue(ctx, op.requestSchema) ?? {}) : {};
       for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
-        const ex = await ctx.call(op.operationId, { params: pathParams(op), rawBody: JSON.stringify(body), contentType, ...(secured(op) ? { token } : {}) });
+        const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), rawBody: JSON.stringify(body), contentType, ...(secured(op) ? { token } : {}) }));
+        if (!ex) continue;
         expectProblem(ctx, ex, 415, 'unsupported_media_type', `${op.operationId} sent as ${contentType}`);
       }
     }
@@ -201,7 +208,8 @@ const tooLarge: CheckDef = {
     const raw = JSON.stringify({ email: 'big@example.com', password: 'p'.repeat(size) });
     ctx.note(`body of ${Buffer.byteLength(raw)} bytes against a limit of ${ctx.contract.bodyLimitBytes}`);
     for (const op of ctx.contract.operations.filter((o) => o.statuses.includes(413))) {
-      const ex: Exchange = await ctx.call(op.operationId, { params: pathParams(op), rawBody: raw, ...(secured(op) ? { token } : {}) });
+      const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: pathParams(op), rawBody: raw, ...(secured(op) ? { token } : {}) }));
+      if (!ex) continue;
       expectProblem(ctx, ex, 413, 'payload_too_large', `${op.operationId} with a ${Buffer.byteLength(raw)}-byte body`);
     }
   },
@@ -216,6 +224,7 @@ const badPathParams: CheckDef = {
   async run(ctx: CheckContext) {
     const token = await ownToken(ctx);
     let sent = 0;
+    let absent = 0;
     for (const op of ctx.contract.operations) {
       const names = [...op.path.matchAll(/\{([^}]+)\}/gu)].map((m) => m[1]!);
       if (!names.length || !op.statuses.includes(422)) continue;
@@ -225,11 +234,16 @@ const badPathParams: CheckDef = {
         const schema = params.find((p) => p['name'] === name && p['in'] === 'path')?.['schema'];
         const bad = 'not-a-valid-id';
         if (!schema || ctx.contract.validate(schema, bad).valid) continue;
-        const ex = await ctx.call(op.operationId, { params: { ...pathParams(op), [name]: bad }, ...(secured(op) ? { token } : {}) });
+        const ex = await unlessAbsent(ctx, () => ctx.call(op.operationId, { params: { ...pathParams(op), [name]: bad }, ...(secured(op) ? { token } : {}) }));
+        if (!ex) {
+          absent += 1;
+          continue;
+        }
         expectProblem(ctx, ex, 422, 'validation_failed', `${op.operationId} with ${name}=${bad}`);
         sent += 1;
       }
     }
+    if (sent === 0 && absent > 0) ctx.skip(`not implemented: every operation with a constrained path parameter is absent (${absent} tried)`);
     ctx.require(sent > 0, 'the contract has no constrained path parameter to test');
   },
 };

@@ -207,6 +207,7 @@ const lockout: CheckDef = {
 
     if (!ctx.harness) {
       ctx.note(`the ${lockSeconds} s lock is not waited out without a harness clock; TOTP stays locked on this account`);
+      ctx.partial(`the lock ends after ${lockSeconds} s and a right code works again (needs the harness clock)`);
       return;
     }
     // The clock only moves forward: moving it back would keep windows opened meanwhile open.

@@ -1,4 +1,5 @@
 import type { Pacer, PacerKeys } from './pacer.ts';
+import { Implementation } from './profiles.ts';
 import type { Tracker } from './tracker.ts';
 import { send } from './transport.ts';
 import type { CallOptions, Client, Contract, ContractOperation, Exchange } from './types.ts';
@@ -19,6 +20,10 @@ export interface ClientEnv {
   baseUrl: string;
   clientIpHeader?: string;
   timeoutMs: number;
+  /** `--header`: sent with every request (the check's own headers still win). */
+  extraHeaders?: Record<string, string>;
+  /** Operations found not implemented (global 404): calls to them end the check as skipped. */
+  implementation?: Implementation;
   /** Every exchange goes here (the run's record, the check's own list). */
   record(ex: Omit<Exchange, 'id'>): Exchange;
 }
@@ -45,7 +50,10 @@ export class ContractClient implements Client {
     const bare = path.split('?')[0]!;
     const matching = this.env.contract.operations.filter((op) => templateMatches(op.path, bare));
     const op = matching.find((o) => o.method === upper);
-    return this.exchange(op, { allowed: matching.map((o) => o.method) }, upper, path, opts);
+    // A path whose every operation is known absent: its answers prove nothing about the rest.
+    const implementation = this.env.implementation;
+    if (!op && matching.length && implementation && matching.every((o) => implementation.known(o))) return Promise.reject(implementation.known(matching[0]!));
+    return this.exchange(op, { allowed: matching.map((o) => o.method) }, upper, path, opts, false, matching);
   }
 
   private async exchange(
@@ -55,6 +63,8 @@ export class ContractClient implements Client {
     path: string,
     opts: CallOptions,
     retried = false,
+    /** request(): the operations documented on this path. */
+    pathOps: ContractOperation[] = [],
   ): Promise<Exchange> {
     const { env } = this;
     if (this.owner.signal?.aborted) throw new Error('the check timed out');
@@ -70,6 +80,7 @@ export class ContractClient implements Client {
     else if (!body && opts.contentType) headers['content-type'] = opts.contentType;
     if (body) headers['content-length'] = String(body.length);
     if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+    Object.assign(headers, lowerKeys(env.extraHeaders ?? {}));
     if (env.clientIpHeader && this.ip !== 'self') headers[env.clientIpHeader.toLowerCase()] = this.ip;
     Object.assign(headers, lowerKeys(opts.headers ?? {}));
 
@@ -80,6 +91,8 @@ export class ContractClient implements Client {
         ? { email: opts.body['email'].toLowerCase() }
         : {}),
     };
+    const absent = op && env.implementation?.known(op);
+    if (absent) throw absent;
     const pace = opts.pace !== false;
     const reservation = op ? await env.pacer.acquire(op, keys, pace, this.owner.signal) : undefined;
     const raw = await send({ method, url, headers, ...(body ? { body } : {}), timeoutMs: opts.timeoutMs ?? env.timeoutMs });
@@ -97,7 +110,8 @@ export class ContractClient implements Client {
       request: {
         method,
         url,
-        headers,
+        // `--header` values (gateway keys) are credentials: never in a report.
+        headers: maskExtra(headers, env.extraHeaders, opts.headers),
         ...(body ? { body: body.length > STORED_BODY_BYTES ? `${body.subarray(0, 256).toString('utf8')}… (${body.length} bytes)` : body.toString('utf8') } : {}),
         bodyBytes: body?.length ?? 0,
       },
@@ -111,13 +125,20 @@ export class ContractClient implements Client {
       ...(unplanned429 ? { unplanned429: true } : {}),
       ...(provoked5xx ? { provoked5xx: true } : {}),
     };
-    if (!opts.unvalidated) draft.violations = validateExchange(env.contract, op, route, draft as Exchange);
+    // The global 404 on a documented operation: not implemented, reported once for the run
+    // (profiles.ts), not a contract violation of every check that tried it.
+    const missing = !!op && !!env.implementation && Implementation.isGlobal404(op, draft);
+    // An undocumented method on a path of a profile already found absent: its 404 is that too.
+    const absentPath = !op && !!env.implementation && pathOps.length > 0 && env.implementation.siblingMissing(pathOps[0]!) && draft.status === 404 && draft.body?.code === 'not_found';
+    if (!opts.unvalidated && !missing && !absentPath) draft.violations = validateExchange(env.contract, op, route, draft as Exchange);
     const ex = env.record(draft);
     env.tracker.observe(ex);
+    if (missing) throw env.implementation!.record(op, ex.id);
+    if (absentPath) throw env.implementation!.known(pathOps[0]!, true)!;
     const retryAfter = Number(raw.headers['retry-after']);
     if (unplanned429 && !retried && Number.isFinite(retryAfter) && retryAfter <= MAX_RETRY_WAIT_S) {
       // The pacer learnt the window from this answer: the retry waits until it reopens.
-      return this.exchange(op, route, method, path, opts, true);
+      return this.exchange(op, route, method, path, opts, true, pathOps);
     }
     return ex;
   }
@@ -154,3 +175,11 @@ function parseJson(contentType: string | undefined, text: string): Record<string
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+
+function maskExtra(headers: Record<string, string>, extra: Record<string, string> | undefined, own: Record<string, string> | undefined): Record<string, string> {
+  if (!extra) return headers;
+  const mine = new Set(Object.keys(own ?? {}).map((k) => k.toLowerCase()));
+  const out = { ...headers };
+  for (const name of Object.keys(extra)) if (!mine.has(name.toLowerCase()) && out[name.toLowerCase()] !== undefined) out[name.toLowerCase()] = '***';
+  return out;
+}

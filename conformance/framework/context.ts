@@ -29,6 +29,8 @@ export interface CheckState {
   controller: AbortController;
   /** Cleanups the check registered, run by the runner right after the check. */
   deferred: Array<{ description: string; action: () => Promise<void> }>;
+  /** `ctx.partial()`: what the check could not verify. */
+  notVerified?: string[];
 }
 
 export function createContext(check: CheckDef, deps: ContextDeps): { ctx: CheckContext; state: CheckState } {
@@ -102,6 +104,9 @@ export function createContext(check: CheckDef, deps: ContextDeps): { ctx: CheckC
     },
     note(message) {
       state.notes.push(message);
+    },
+    partial(what) {
+      (state.notVerified ??= []).push(what);
     },
     defer: (description, action) => {
       state.deferred.push({ description: `${check.id}: ${description}`, action });

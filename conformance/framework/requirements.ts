@@ -21,7 +21,10 @@ export function requirementResults(exchanges: readonly Exchange[]): CheckResult[
       outcome: hits.length ? ('fail' as const) : ('pass' as const),
       ...(hits.length ? { reason: findings[0]!.message } : {}),
       findings,
-      notes: [`${exchanges.length} exchanges validated`],
+      notes: [
+        `${exchanges.length} exchanges validated${hits.length ? `; ${new Set(hits.map((h) => h.ex.id)).size} showed this violation` : ''}`,
+        ...(hits.length ? [`checks that met it: ${[...new Set(hits.map((h) => h.ex.checkId))].join(', ')}`] : []),
+      ],
       exchangeIds: [...new Set(hits.map((h) => h.ex.id))],
       durationMs: 0,
     };

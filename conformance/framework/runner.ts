@@ -1,8 +1,11 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
+import { NotImplemented } from './profiles.ts';
+import { isExclusive, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
 
 // Runs checks one after the other (budgets are shared, and a check's timing must not be
-// disturbed by another's burst), each with its own timeout; turns findings into outcomes:
+// disturbed by another's burst) — or, with `--jobs N` and a client-ip header, the independent
+// ones N at a time (schedule.ts) — each with its own timeout; turns findings into outcomes:
 // a MUST finding → fail, a SHOULD finding → warn; contract violations met by a check's own
 // calls are findings of that check too.
 
@@ -14,28 +17,55 @@ export interface RunnerDeps extends ContextDeps {
   interrupt?: AbortSignal;
   timeoutMs: number;
   log: (line: string) => void;
+  /** `--jobs N`: independent checks run N at a time (only with a client-ip header). */
+  jobs?: number;
+  /** `--fail-fast`: no check starts after a MUST failure. */
+  failFast?: boolean;
 }
 
-const NEED_REASON: Record<Need, string> = {
+export const NEED_REASON: Record<Need, string> = {
   smtp: 'needs an SMTP sink: pass --smtp-port N and point the deployment’s SMTP at it',
   harness: 'needs the conformance harness: pass --harness-url and --harness-token',
   clientIp: 'needs a trusted client-ip header: pass --client-ip-header NAME (the deployment must trust it)',
 };
 
 export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
   const width = String(checks.length).length;
-  for (const [index, check] of checks.entries()) {
-    const result = deps.interrupt?.aborted
-      ? { id: check.id, area: check.area, level: check.level, title: check.title, outcome: 'skip' as const, reason: 'the run was interrupted', findings: [], notes: [], exchangeIds: [], durationMs: 0 }
-      : await runOne(check, deps);
-    results.push(result);
+  let done = 0;
+  const report = (check: CheckDef, result: CheckResult): CheckResult => {
+    done += 1;
     const reason = result.outcome === 'pass' ? '' : ` — ${result.reason ?? ''}`;
     deps.log(
-      `[${String(index + 1).padStart(width)}/${checks.length}] ${symbol(result.outcome)} ${check.id} ${check.level} ${check.title} (${(result.durationMs / 1000).toFixed(1)} s)${reason}`,
+      `[${String(done).padStart(width)}/${checks.length}] ${symbol(result.outcome)} ${check.id} ${check.level} ${check.title} (${(result.durationMs / 1000).toFixed(1)} s)${reason}`,
     );
-  }
-  return results;
+    return result;
+  };
+  // Parallel only when every check has its own client address (see schedule.ts).
+  const jobs = deps.capabilities.clientIp ? (deps.jobs ?? 1) : 1;
+  let firstMustFailure: string | undefined;
+  return schedule(checks, {
+    jobs,
+    exclusive: isExclusive,
+    stop: () => !!deps.interrupt?.aborted || (!!deps.failFast && firstMustFailure !== undefined),
+    run: async (check) => {
+      const result = await runOne(check, deps);
+      if (result.outcome === 'fail' && result.level === 'MUST') firstMustFailure ??= result.id;
+      return report(check, result);
+    },
+    skipped: (check) =>
+      report(check, {
+        id: check.id,
+        area: check.area,
+        level: check.level,
+        title: check.title,
+        outcome: 'skip',
+        reason: deps.interrupt?.aborted ? 'the run was interrupted' : `not run: --fail-fast after ${firstMustFailure} failed`,
+        findings: [],
+        notes: [],
+        exchangeIds: [],
+        durationMs: 0,
+      }),
+  });
 }
 
 export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckResult> {
@@ -61,7 +91,7 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
       }),
     ]);
   } catch (error) {
-    if (error instanceof CheckSkipped) skipped = error.message;
+    if (error instanceof CheckSkipped || error instanceof NotImplemented) skipped = error.message;
     else if (!(error instanceof CheckFailed)) {
       state.findings.push({ message: `the check stopped: ${(error as Error).message ?? String(error)}`, requirement: check.id });
     }
@@ -97,8 +127,20 @@ function addViolations(state: CheckState, exchanges: readonly Exchange[]): void 
 
 function finish(check: CheckDef, state: CheckState, skipped: string | undefined, durationMs: number): CheckResult {
   let outcome: Outcome = 'pass';
-  if (state.findings.length) outcome = check.level === 'MUST' ? 'fail' : 'warn';
-  else if (skipped !== undefined) outcome = 'skip';
+  // A check whose only findings are contract violations its calls met did not fail its own
+  // requirement: the root cause is reported once, under the CONTRACT-* requirement, and the
+  // check says it was blocked by it instead of repeating it.
+  const own = state.findings.filter((f) => !f.requirement.startsWith('CONTRACT-'));
+  const blockedBy = [...new Set(state.findings.filter((f) => f.requirement.startsWith('CONTRACT-')).map((f) => f.requirement))];
+  if (own.length) outcome = check.level === 'MUST' ? 'fail' : 'warn';
+  else if (blockedBy.length) {
+    outcome = 'skip';
+    skipped = `blocked by ${blockedBy.join(', ')} (reported once there): ${state.findings[0]!.message}`;
+  } else if (skipped !== undefined) outcome = 'skip';
+  else if (state.notVerified?.length) {
+    outcome = 'partial';
+    skipped = `not verified: ${state.notVerified.join('; ')}`;
+  }
   return {
     id: check.id,
     area: check.area,
@@ -106,7 +148,8 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
     title: check.title,
     ...(check.needs ? { needs: check.needs } : {}),
     outcome,
-    ...(state.findings.length ? { reason: state.findings[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
+    ...(own.length ? { reason: own[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
+    ...(state.notVerified?.length ? { notVerified: state.notVerified } : {}),
     findings: state.findings,
     notes: state.notes,
     exchangeIds: state.exchangeIds,
@@ -115,5 +158,5 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
 }
 
 function symbol(outcome: Outcome): string {
-  return { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP' }[outcome];
+  return { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', partial: 'PARTIAL' }[outcome];
 }

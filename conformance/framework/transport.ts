@@ -25,6 +25,12 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
 };
 
+/** `--insecure` / `--ca`: how the suite trusts the deployment's TLS certificate. */
+export function configureTls(opts: { insecure?: boolean; ca?: string }): void {
+  agents['https:'].destroy();
+  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: 64, ...(opts.insecure ? { rejectUnauthorized: false } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
+}
+
 export function send(request: RawRequest): Promise<RawResponse> {
   const started = performance.now();
   const url = new URL(request.url);

@@ -15,7 +15,7 @@
 /** MUST failures make the run fail (exit 1); SHOULD failures are warnings. */
 export type Level = 'MUST' | 'SHOULD';
 
-export type Outcome = 'pass' | 'fail' | 'warn' | 'skip';
+export type Outcome = 'pass' | 'fail' | 'warn' | 'skip' | 'partial';
 
 /** Capabilities a deployment may or may not offer the suite. */
 export type Need =

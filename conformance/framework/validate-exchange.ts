@@ -91,6 +91,16 @@ function checkProblem(contract: Contract, ex: Exchange, type: string, add: (r: s
   }
   if (body['status'] !== ex.status) add('CONTRACT-PROBLEM', `problem "status" is ${JSON.stringify(body['status'])}, HTTP status is ${ex.status}`);
   if (typeof body['title'] !== 'string' || typeof body['type'] !== 'string') add('CONTRACT-PROBLEM', 'problem without "type" and "title" strings');
+  // The Problem schema's description: `type` is `https://app.quazzar.space/problems/<code>`, and
+  // a 422 validation_failed says which field (`errors[].pointer`).
+  if (typeof body['type'] === 'string' && typeof body['code'] === 'string' && !body['type'].endsWith(`/${body['code']}`)) {
+    add('CONTRACT-PROBLEM', `problem "type" ${JSON.stringify(body['type'])} does not end with its code "${body['code']}"`);
+  }
+  if (body['code'] === 'validation_failed') {
+    const errors = body['errors'];
+    const ok = Array.isArray(errors) && errors.length > 0 && errors.every((e) => !!e && typeof e === 'object' && typeof (e as Record<string, unknown>)['pointer'] === 'string');
+    if (!ok) add('CONTRACT-PROBLEM', 'validation_failed without errors[] naming each field (pointer)');
+  }
   // Outside any operation (404/405), the contract's shared Problem schema still applies.
   const problem = (contract.document?.components?.schemas ?? {})['Problem'];
   if (problem && !ex.operationId) {

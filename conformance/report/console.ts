@@ -1,4 +1,5 @@
 import { formatDuration } from '../framework/estimate.ts';
+import { profileLines } from '../framework/profiles.ts';
 import type { RunResult } from '../framework/types.ts';
 
 /** The readable end-of-run summary (lines, printed by the caller). */
@@ -14,11 +15,17 @@ export function consoleSummary(result: RunResult): string[] {
       if (r.findings.length > 5) lines.push(`       … ${r.findings.length - 5} more (see the HTML report)`);
     }
   }
+  const partial = all.filter((r) => r.outcome === 'partial');
+  if (partial.length) {
+    lines.push('Partial (passed what could be verified):');
+    for (const r of partial) lines.push(`  PARTIAL ${r.id} ${r.level} — not verified: ${(r.notVerified ?? []).join('; ')}`);
+  }
   const skipped = all.filter((r) => r.outcome === 'skip');
   if (skipped.length) {
     lines.push('Skipped:');
     for (const r of skipped) lines.push(`  SKIP ${r.id} — ${r.reason ?? ''}`);
   }
+  if (result.profiles) lines.push(...profileLines(result.profiles));
   const exercised = result.coverage.filter((c) => c.exercised > 0).length;
   const missing = result.coverage.filter((c) => c.exercised === 0);
   lines.push(
@@ -28,15 +35,17 @@ export function consoleSummary(result: RunResult): string[] {
   );
   if (result.undocumented.length) lines.push(`Undocumented answers: ${result.undocumented.join(', ')}`);
   lines.push(`Unplanned 429 answers: ${result.unplanned429}`);
+  if (result.seed !== undefined) lines.push(`Seed: ${result.seed} (replay the generated requests with --seed ${result.seed})`);
   if (result.leftBehind.length) {
     lines.push('Left behind on the deployment:');
     for (const item of result.leftBehind) lines.push(`  - ${item}`);
   }
   const s = result.summary;
   lines.push(
-    `Result: ${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped — ${result.exchanges.length} requests in ${formatDuration(result.durationMs)} (estimated ${formatDuration(result.estimatedMs)})`,
+    `Result: ${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${partial.length} partial, ${s.skip} skipped — ${result.exchanges.length} requests in ${formatDuration(result.durationMs)} (estimated ${formatDuration(result.estimatedMs)})`,
   );
-  if (result.exitCode !== 0) lines.push('NOT CONFORMANT: at least one MUST requirement failed.');
+  if (result.exitCode !== 0 && s.mustFailed === 0) lines.push('NOT CONFORMANT (--strict): part of a requirement was not verified (PARTIAL).');
+  else if (result.exitCode !== 0) lines.push('NOT CONFORMANT: at least one MUST requirement failed.');
   else if (result.interrupted) lines.push('INTERRUPTED: no MUST requirement failed among the checks that ran; the others were skipped.');
   else lines.push('CONFORMANT: no MUST requirement failed.');
   return lines;

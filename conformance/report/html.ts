@@ -17,7 +17,7 @@ const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1d2330}
 h1{font-size:1.5rem}h2{margin-top:2rem;border-bottom:1px solid #d7dbe3;padding-bottom:.25rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d7dbe3;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f5f9}.pass{color:#17663a}.fail{color:#b3261e;font-weight:600}.warn{color:#8a5a00;font-weight:600}.skip{color:#5d6475}
+th{background:#f3f5f9}.pass{color:#17663a}.fail{color:#b3261e;font-weight:600}.warn{color:#8a5a00;font-weight:600}.skip{color:#5d6475}.partial{color:#8a5a00}
 td.hit{background:#e3f5e9;text-align:center}td.miss{background:#fde7e5;text-align:center}td.none{background:#fafafa}
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:28rem;white-space:pre-wrap;word-break:break-all}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;color:#fff;font-weight:600}
@@ -37,7 +37,8 @@ export function htmlReport(result: RunResult): string {
  (estimated ${esc(formatDuration(result.estimatedMs))}), ${result.exchanges.length} requests.</p>
 <p>${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped.
  Capabilities: ${Object.entries(result.capabilities).map(([k, v]) => `${esc(k)} ${v ? 'yes' : 'no'}`).join(', ')}.
- Unplanned 429 answers: ${result.unplanned429}.</p>
+ Unplanned 429 answers: ${result.unplanned429}.${result.seed !== undefined ? ` Seed: <code>${result.seed}</code> (--seed).` : ''}</p>
+${profilesSection(result)}
 <h2>Requirements</h2>
 <table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>
 ${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
@@ -47,12 +48,28 @@ ${coverageTable(result)}
 ${result.undocumented.length ? `<p class="fail">Answered but not documented: ${esc(result.undocumented.join(', '))}</p>` : ''}
 <h2>Failures and warnings</h2>
 ${all.filter((r) => r.outcome === 'fail' || r.outcome === 'warn').map((r) => failureSection(r, byId)).join('\n') || '<p>None.</p>'}
+<h2>Partial</h2>
+${all.filter((r) => r.outcome === 'partial').map((r) => `<p id="${esc(r.id)}"><b>${esc(r.id)}</b> ${esc(r.title)} — not verified: ${esc((r.notVerified ?? []).join('; '))}</p>`).join('\n') || '<p>None.</p>'}
 <h2>Skipped</h2>
 ${all.filter((r) => r.outcome === 'skip').map((r) => `<p id="${esc(r.id)}"><b>${esc(r.id)}</b> ${esc(r.title)} — ${esc(r.reason ?? '')}</p>`).join('\n') || '<p>None.</p>'}
 <h2>Left behind on the deployment</h2>
 ${result.leftBehind.length ? `<ul>${result.leftBehind.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '<p>Nothing.</p>'}
 </body></html>
 `;
+}
+
+function profilesSection(result: RunResult): string {
+  if (!result.profiles) return '';
+  const rows = result.profiles
+    .map((r) => {
+      const state = r.profile === 'harness' ? (r.implemented ? 'offered' : 'not offered') : r.implemented ? 'implemented' : `NOT IMPLEMENTED (${r.missing.join(', ')} answer the global 404)`;
+      return `<tr><td>${esc(r.profile)}</td><td>${esc(r.title)}</td><td class="pass">${r.pass}</td><td class="fail">${r.fail}</td><td class="warn">${r.warn}</td><td class="partial">${r.partial}</td><td class="skip">${r.skip}</td><td class="skip">${r.notImplemented}</td><td class="${r.implemented ? 'pass' : 'warn'}">${esc(state)}</td></tr>`;
+    })
+    .join('\n');
+  return `<h2>Profiles</h2>
+<table><tr><th>profile</th><th>feature</th><th>pass</th><th>fail</th><th>warn</th><th>partial</th><th>skip</th><th>not implemented</th><th>state</th></tr>
+${rows}
+</table>`;
 }
 
 function coverageTable(result: RunResult): string {

@@ -15,6 +15,7 @@ const { values } = parseArgs({
     skip: { type: 'string' },
     'report-dir': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    jobs: { type: 'string' },
   },
 });
 
@@ -32,6 +33,7 @@ try {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
     reportDir: values['report-dir'] ?? null,
+    ...(values.jobs ? { jobs: Number(values.jobs) } : {}),
     ...(values.quiet ? { log: () => {} } : {}),
   });
   const notExercised = result.coverage.filter((c) => c.exercised === 0).map((c) => `${c.operationId} ${c.status}`);

@@ -1,0 +1,75 @@
+import type { RunOptions } from './types.ts';
+
+// Run options added after the first edition, declared here (types.ts does not grow): module
+// augmentation adds them to RunOptions as optional fields, so every caller keeps compiling.
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** Independent checks run this many at a time (only with a client-ip header). Default 1. */
+    jobs?: number;
+  }
+}
+
+export type ExtendedRunOptions = RunOptions;
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--profile`: run only the checks of these feature profiles (framework/profiles.ts). */
+    profiles?: string[];
+  }
+  interface RunResult {
+    /** Profile × outcome table (framework/profiles.ts). */
+    profiles?: import('./profiles.ts').ProfileRow[];
+    /** Documented operations that answered the global 404, once each. */
+    notImplemented?: import('./profiles.ts').NotImplementedEntry[];
+  }
+}
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--header K:V` (repeatable): sent with every request to the deployment (a gateway key). */
+    headers?: Record<string, string>;
+    /** `--insecure`: accept any TLS certificate. */
+    insecure?: boolean;
+    /** `--ca FILE`: PEM bundle of extra trusted certificate authorities (its content). */
+    ca?: string;
+    /** `--fail-fast`: stop starting checks after the first MUST failure. */
+    failFast?: boolean;
+    /** `--har FILE`: every exchange as HTTP Archive 1.2, secrets masked. */
+    harPath?: string;
+    /** `--dry-run`: print the plan (checks, skips, estimate) and send nothing. */
+    dryRun?: boolean;
+  }
+}
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--strict`: a PARTIAL check (part of its requirement not verified) fails the exit status. */
+    strict?: boolean;
+  }
+  interface CheckContext {
+    /**
+     * Part of the requirement could not be verified here (no harness clock, one variant of
+     * several, …): with no failure, the check ends PARTIAL with a "not verified: …" list
+     * instead of PASS.
+     */
+    partial(what: string): void;
+  }
+  interface CheckResult {
+    /** What a PARTIAL check could not verify. */
+    notVerified?: string[];
+  }
+}
+
+declare module './types.ts' {
+  interface RunOptions {
+    /** `--seed`: the generative checks' seed (printed in every report; default random). */
+    seed?: number;
+    /** `--max-examples`: generated requests per operation and check (default 8). */
+    maxExamples?: number;
+  }
+  interface RunResult {
+    /** The generative checks' seed: pass it as --seed to replay them. */
+    seed?: number;
+  }
+}

@@ -1,0 +1,65 @@
+import type { CheckDef } from './types.ts';
+
+// `--jobs N`: which checks may run alongside others. A check runs ALONE (after every running
+// check finished, before the next starts) when another check could disturb it or be disturbed
+// by it:
+// - it moves the server clock, injects a fault or (de)activates an account through the harness
+//   (every concurrent token, budget window and shared account would feel it);
+// - it judges every exchange of the run (`ctx.exchanges()`), so it must see them all;
+// - it measures time (timing comparisons, step waits: concurrent load skews them);
+// - it says so (`exclusive: true`), or it is one of the ids listed below.
+// Everything else gets its own simulated client address (`--client-ip-header`), its own
+// accounts and its own sessions, so it is independent. Without a client-ip header every check
+// shares one address and one set of budgets: the run stays serial whatever `--jobs` says.
+
+declare module './types.ts' {
+  interface CheckDef {
+    /** Never run alongside other checks under `--jobs` (see framework/schedule.ts). Optional:
+     * the runner also infers it from what the check uses. */
+    exclusive?: boolean;
+  }
+}
+
+/** Timing judgements: concurrent load would make them meaningless. */
+const TIMED = new Set(['LOGIN-03', 'RESET-11']);
+
+/** Words in a check's code that mean it touches run-wide state or measures time. */
+const RUN_WIDE = /\bharness\b|\.exchanges\(\)|\brunSoFar\(|\bsleep\(|\bserverTime\(|Totp|totpFlow|performance\.now|durationMs/u;
+
+export function isExclusive(check: CheckDef): boolean {
+  if (check.exclusive !== undefined) return check.exclusive;
+  if (TIMED.has(check.id)) return true;
+  if (check.needs?.includes('harness')) return true;
+  return RUN_WIDE.test(check.run.toString());
+}
+
+/**
+ * Runs `tasks` in order with at most `jobs` at a time; an exclusive task waits for every
+ * running task and runs alone. Results keep the tasks' order. `stop()` true: tasks not started
+ * yet are handed to `skipped` instead.
+ */
+export async function schedule<T, R>(
+  tasks: T[],
+  opts: { jobs: number; exclusive: (task: T) => boolean; run: (task: T, index: number) => Promise<R>; stop?: () => boolean; skipped: (task: T, index: number) => R },
+): Promise<R[]> {
+  const results: R[] = new Array(tasks.length);
+  const running = new Set<Promise<void>>();
+  const jobs = Math.max(1, opts.jobs);
+  for (const [index, task] of tasks.entries()) {
+    const alone = jobs === 1 || opts.exclusive(task);
+    if (alone) await Promise.all(running);
+    while (running.size >= jobs) await Promise.race(running);
+    if (opts.stop?.()) {
+      results[index] = opts.skipped(task, index);
+      continue;
+    }
+    const p: Promise<void> = opts
+      .run(task, index)
+      .then((r) => void (results[index] = r))
+      .finally(() => running.delete(p));
+    running.add(p);
+    if (alone) await p;
+  }
+  await Promise.all(running);
+  return results;
+}
