@@ -509,12 +509,12 @@ export interface components {
          */
         NewPassword: string;
         /**
-         * @description The person's display name.
+         * @description The person's display name. No control characters (C0, DEL, C1) and no unpaired UTF-16 surrogates; any other Unicode (RTL, combining marks, emoji) is kept as sent.
          * @example Jane Developer
          */
         FullName: string;
         /**
-         * @description The company the person works for.
+         * @description The company the person works for. No control characters (C0, DEL, C1) and no unpaired UTF-16 surrogates.
          * @example Acme Corp
          */
         CompanyName: string;

@@ -3,6 +3,7 @@ import { accessChecks } from './access.ts';
 import { accountsChecks } from './accounts.ts';
 import { apiKeysChecks } from './api-keys.ts';
 import { errorsChecks } from './errors.ts';
+import { inputHygieneChecks } from './input-hygiene.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
 import { passwordResetChecks } from './password-reset.ts';
@@ -26,6 +27,7 @@ const registered: CheckDef[] = [
   ...apiKeysChecks,
   ...accessChecks,
   ...negativeChecks,
+  ...inputHygieneChecks,
   ...rateLimitsChecks,
   ...errorsChecks,
 ];

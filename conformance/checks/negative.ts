@@ -27,7 +27,7 @@ function types(schema: Json): string[] {
 }
 
 /** A value valid against `schema` (checked with the contract's own validator), or undefined. */
-function validValue(ctx: CheckContext, rawSchema: unknown): unknown {
+export function validValue(ctx: CheckContext, rawSchema: unknown): unknown {
   const schema = node(ctx, rawSchema);
   const candidates: unknown[] = [];
   if (Array.isArray(schema['examples'])) candidates.push(...(schema['examples'] as unknown[]));
