@@ -6,7 +6,7 @@ import { describeRequest, operationsOf, requestArbitrary, send, type Credentials
 
 /** Seed and size of a run: fixed by default (deterministic in CI), overridable from the environment. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261201);
-export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
+export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 
 type Json = Record<string, any>;
 
