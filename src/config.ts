@@ -32,6 +32,10 @@ export interface Config {
    * programmatically by scripts/bench.ts so that the limiter still runs at full cost).
    */
   rateLimitMultiplier: number;
+  /** Issue 9: seconds between purges of expired rows (0: never; `npm run admin -- purge` still works). */
+  purgeIntervalSeconds: number;
+  /** Issue 9: most budgets the memory rate-limit store keeps before evicting (expired first, then oldest windows). */
+  rateLimitMemoryMaxKeys: number;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -117,11 +121,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('DATA_ENCRYPTION_KEY must be 32 bytes written as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
   }
 
+  // Issue 9: bounded growth.
+  const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
+  const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
+
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier: 1,
+    purgeIntervalSeconds, rateLimitMemoryMaxKeys,
   };
 }
 

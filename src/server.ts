@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger, errorFields } from './log.ts';
+import { startPurgeJob } from './purge/job.ts';
 
 /** `npm start`: validate the configuration, build the app, listen, stop cleanly on a signal. */
 async function main(): Promise<void> {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const built = await createApp({ config });
+  const purge = startPurgeJob(built.deps, config.purgeIntervalSeconds);
   const server = createServer(built.app.callback());
   server.keepAliveTimeout = 5_000;
   server.listen(config.port, config.host, () => {
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
     log.info('shutting down', { signal });
     // Stop accepting, let requests in flight finish, close idle keep-alive sockets, then the database.
     server.close(() => {
-      built.close().then(
+      purge.stop().then(() => built.close()).then(
         () => {
           log.info('stopped');
           process.exit(0);

@@ -8,6 +8,6 @@ import { MemoryRateLimiter } from './memory-store.ts';
 export { budgetKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
 
 /** `memory` for one process; `database` shares budgets between processes on one database. */
-export function createRateLimiter(config: Pick<Config, 'rateLimitStore'>, db: Knex, clock: Clock): RateLimiter {
-  return config.rateLimitStore === 'database' ? new KnexRateLimiter(db, clock) : new MemoryRateLimiter(clock);
+export function createRateLimiter(config: Pick<Config, 'rateLimitStore' | 'rateLimitMemoryMaxKeys'>, db: Knex, clock: Clock): RateLimiter {
+  return config.rateLimitStore === 'database' ? new KnexRateLimiter(db, clock) : new MemoryRateLimiter(clock, config.rateLimitMemoryMaxKeys);
 }
