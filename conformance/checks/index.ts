@@ -7,6 +7,7 @@ import { inputHygieneChecks } from './input-hygiene.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
 import { passwordResetChecks } from './password-reset.ts';
+import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
 import { sessionsChecks } from './sessions.ts';
 import { totpChecks } from './totp.ts';
@@ -25,6 +26,7 @@ const registered: CheckDef[] = [
   ...totpChecks,
   ...passwordResetChecks,
   ...apiKeysChecks,
+  ...quotaChecks,
   ...accessChecks,
   ...negativeChecks,
   ...inputHygieneChecks,
