@@ -11,7 +11,7 @@ export interface PurgeJob {
  * the first interval) so that instances started together do not purge in lockstep. A failed
  * purge is logged and retried at the next tick; `stop()` waits for a purge in progress.
  */
-export function startPurgeJob(deps: Pick<AppDeps, 'db' | 'clock' | 'log' | 'contract'>, intervalSeconds: number, random: () => number = Math.random): PurgeJob {
+export function startPurgeJob(deps: Pick<AppDeps, 'db' | 'clock' | 'log' | 'contract' | 'limiter'>, intervalSeconds: number, random: () => number = Math.random): PurgeJob {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -25,7 +25,9 @@ export function startPurgeJob(deps: Pick<AppDeps, 'db' | 'clock' | 'log' | 'cont
   const run = async (): Promise<void> => {
     try {
       const result = await purgeExpired(deps.db, deps.contract, deps.clock.now());
-      deps.log.info('purge', { ...result });
+      // The memory limiter's size too (it bounds itself; the number shows how close to its cap it runs).
+      const limiterKeys = (deps.limiter as { size?: unknown }).size;
+      deps.log.info('purge', { ...result, ...(typeof limiterKeys === 'number' ? { limiterKeys } : {}) });
     } catch (err) {
       deps.log.warn('purge failed; retrying at the next interval', errorFields(err));
     }
