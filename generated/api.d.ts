@@ -352,6 +352,9 @@ export interface paths {
          *     anything else, so a stolen token cannot use it). A wrong `current_password` is 403
          *     `invalid_current_password` and counts against login's per-account failure budget.
          *
+         *     **Quota:** at most 100 live (not revoked) API keys per account (`x-quota`); one more
+         *     answers 409 `limit_reached`.
+         *
          *     **Rate limit:** 120 requests per 60 seconds per token (policy `authenticated`, shared
          *     by every authenticated operation; requests without a valid credential count per
          *     client IP).
@@ -418,6 +421,9 @@ export interface paths {
          * Create a project
          * @description Creates a project owned by the caller. Needs a session token; an API key gets 403
          *     `session_required`.
+         *
+         *     **Quota:** at most 100 projects per account (`x-quota`); one more answers
+         *     409 `limit_reached`.
          *
          *     **Rate limit:** 120 requests per 60 seconds per token (policy `authenticated`, shared
          *     by every authenticated operation; requests without a valid credential count per
@@ -517,7 +523,7 @@ export interface components {
          *     table of the API description.
          * @enum {string}
          */
-        ProblemCode: "malformed_json" | "invalid_reset_token" | "authentication_required" | "invalid_token" | "invalid_credentials" | "totp_required" | "invalid_totp_code" | "account_deactivated" | "session_required" | "insufficient_scope" | "invalid_current_password" | "reauthentication_required" | "not_found" | "project_not_found" | "api_key_not_found" | "method_not_allowed" | "email_taken" | "totp_already_enabled" | "totp_not_provisioned" | "totp_not_enabled" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "weak_password" | "unknown_project" | "rate_limited" | "totp_locked" | "internal_error" | "service_unavailable";
+        ProblemCode: "malformed_json" | "invalid_reset_token" | "authentication_required" | "invalid_token" | "invalid_credentials" | "totp_required" | "invalid_totp_code" | "account_deactivated" | "session_required" | "insufficient_scope" | "invalid_current_password" | "reauthentication_required" | "not_found" | "project_not_found" | "api_key_not_found" | "method_not_allowed" | "email_taken" | "totp_already_enabled" | "totp_not_provisioned" | "totp_not_enabled" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "weak_password" | "unknown_project" | "limit_reached" | "rate_limited" | "totp_locked" | "internal_error" | "service_unavailable";
         /** @description One field-level error of a 422. */
         ProblemError: {
             /**
@@ -540,12 +546,12 @@ export interface components {
          */
         NewPassword: string;
         /**
-         * @description The person's display name.
+         * @description The person's display name. No control characters (C0, DEL, C1) and no unpaired UTF-16 surrogates; any other Unicode (RTL, combining marks, emoji) is kept as sent.
          * @example Jane Developer
          */
         FullName: string;
         /**
-         * @description The company the person works for.
+         * @description The company the person works for. No control characters (C0, DEL, C1) and no unpaired UTF-16 surrogates.
          * @example Acme Corp
          */
         CompanyName: string;
@@ -1026,6 +1032,20 @@ export interface components {
                     status?: 400;
                     /** @enum {unknown} */
                     code?: "malformed_json" | "invalid_reset_token";
+                };
+            };
+        };
+        /** @description The caller already owns as many of these as `x-quota` on the operation allows (`limit_reached`). Revoke an API key to create another; projects cannot be deleted through this API, so the project quota is a hard ceiling per account. */
+        LimitReached: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status?: 409;
+                    /** @enum {unknown} */
+                    code?: "limit_reached";
                 };
             };
         };
@@ -1545,6 +1565,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["ReauthenticationForbidden"];
+            409: components["responses"]["LimitReached"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ApiKeyRejected"];
@@ -1635,6 +1656,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["SessionRequired"];
+            409: components["responses"]["LimitReached"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

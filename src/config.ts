@@ -46,6 +46,10 @@ export interface Config {
   hashConcurrency: number;
   /** Password hashes allowed to wait for a slot; one more is answered 503 with Retry-After. */
   hashQueueMax: number;
+  /** Issue 9: seconds between purges of expired rows (0: never; `npm run admin -- purge` still works). */
+  purgeIntervalSeconds: number;
+  /** Issue 9: most budgets the memory rate-limit store keeps before evicting (expired first, then oldest windows). */
+  rateLimitMemoryMaxKeys: number;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -165,13 +169,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`HASH_CONCURRENCY must stay below UV_THREADPOOL_SIZE (${poolSize}), so that file and DNS work never waits behind scrypt: raise UV_THREADPOOL_SIZE or lower HASH_CONCURRENCY (got ${hashConcurrency})`);
   }
   const hashQueueMax = int('HASH_QUEUE_MAX', 32, 0, 10_000);
+  // Issue 9: bounded growth.
+  const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
+  const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
-    proxyTrust, smtpRequireTls, warnings,
+    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
   };
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger, errorFields } from './log.ts';
+import { startPurgeJob } from './purge/job.ts';
 
 /** `npm start`: validate the configuration, build the app, listen, stop cleanly on a signal. */
 async function main(): Promise<void> {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     log.warn('configuration', { warning });
   }
   const built = await createApp({ config });
+  const purge = startPurgeJob(built.deps, config.purgeIntervalSeconds);
   const server = createServer(built.app.callback());
   server.keepAliveTimeout = 5_000;
   server.listen(config.port, config.host, () => {
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     log.info('shutting down', { signal });
     // Stop accepting, let requests in flight finish, close idle keep-alive sockets, then the database.
     server.close(() => {
-      built.close().then(
+      purge.stop().then(() => built.close()).then(
         () => {
           log.info('stopped');
           process.exit(0);

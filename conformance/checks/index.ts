@@ -5,9 +5,11 @@ import { apiKeysChecks } from './api-keys.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
 import { generativeChecks } from './generative.ts';
+import { inputHygieneChecks } from './input-hygiene.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
 import { passwordResetChecks } from './password-reset.ts';
+import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
 import { sessionsChecks } from './sessions.ts';
 import { totpChecks } from './totp.ts';
@@ -26,10 +28,12 @@ const registered: CheckDef[] = [
   ...totpChecks,
   ...passwordResetChecks,
   ...apiKeysChecks,
+  ...quotaChecks,
   ...accessChecks,
   ...negativeChecks,
   ...hardeningChecks,
   ...generativeChecks,
+  ...inputHygieneChecks,
   ...rateLimitsChecks,
   ...errorsChecks,
 ];

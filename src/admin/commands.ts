@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
+import { loadContract } from '../contract.ts';
+import { purgeExpired } from '../purge/purge.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { deleteBackupCodes } from '../totp/backup-code-store.ts';
 import { findUserByEmail, setUserActive } from '../users/repository.ts';
@@ -14,6 +16,9 @@ Commands:
   totp-reset <email>       For an owner who lost the authenticator and the backup codes (check
                            who asks first!): TOTP off, secret and backup codes deleted, every
                            session ended; the owner logs in with the password and enrols again.
+  purge                    Delete expired/revoked sessions and used/expired reset tokens older
+                           than a day, spent backup codes and closed rate-limit windows (the
+                           server also does it every PURGE_INTERVAL_SECONDS).
   help                     Show this help.
 
 Uses the same configuration as the server (DATABASE_URL, …; see README "Configuration").`;
@@ -29,6 +34,15 @@ export async function runAdminCommand(args: string[], db: Knex, clock: Clock, io
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(ADMIN_USAGE);
     return command === undefined ? 1 : 0;
+  }
+  if (command === 'purge') {
+    if (email !== undefined) {
+      io.err('"purge" takes no argument.');
+      return 2;
+    }
+    const r = await purgeExpired(db, loadContract(), clock.now());
+    io.out(`Purged ${r.sessions} session(s), ${r.resetTokens} reset token(s), ${r.backupCodes} spent backup code(s), ${r.rateLimits} rate-limit window(s).`);
+    return 0;
   }
   if (!['deactivate', 'activate', 'revoke-sessions', 'totp-reset'].includes(command)) {
     io.err(`Unknown command "${command}".\n\n${ADMIN_USAGE}`);

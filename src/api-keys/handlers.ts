@@ -3,6 +3,7 @@ import { sessionOf } from '../auth/principal.ts';
 import { requireRecentAuthentication } from '../auth/reauthenticate.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
+import { enforceQuota } from '../quotas/quota.ts';
 import { findForeignProjectIds, insertApiKey, listLiveApiKeys, revokeLiveApiKey, type ApiKeyRecord } from './api-key-store.ts';
 
 type CreateBody = operations['createApiKey']['requestBody']['content']['application/json'];
@@ -26,6 +27,7 @@ export function createApiKeysHandlers(deps: AppDeps): OperationHandlers {
       const { name, project_ids: projectIds = [], current_password: currentPassword } = c.request.requestBody as CreateBody;
       await requireRecentAuthentication(deps, ctx, 'createApiKey', currentPassword);
       const created = await deps.db.transaction(async (trx) => {
+        await enforceQuota(deps.contract, 'createApiKey', trx('api_keys').where({ user_id: userId }).whereNull('revoked_at'), 'live API keys; revoke one first');
         const foreign = await findForeignProjectIds(trx, userId, projectIds);
         if (foreign.length > 0) {
           // "Not yours" and "does not exist" are one answer: no leak of other users' ids.

@@ -21,7 +21,7 @@ export function problemMiddleware(log: Logger, checker: ResponseChecker | undefi
       ctx.status = problem.status;
       ctx.set(problem.headers);
       ctx.type = PROBLEM_MEDIA_TYPE;
-      ctx.body = { ...problem.toBody(), instance: ctx.path };
+      ctx.body = { ...problem.toBody(), instance: uriReference(ctx.path) };
     }
     if (checker !== undefined && ctx.state.servedByContract !== false) {
       let violations: string[];
@@ -54,7 +54,10 @@ function toProblem(err: unknown, log: Logger, method: string, path: string): Pro
   // Errors from koa-body / co-body / raw-body. Their messages may quote the body: never used.
   if (status === 413) return new Problem(413, 'payload_too_large', 'The request body is larger than the limit of this API.');
   if (status === 415) return new Problem(415, 'unsupported_media_type', 'The request body must be application/json.');
-  if (status === 400) return new Problem(400, 'malformed_json', 'The request body is not valid JSON (an object is expected).');
+  // A body that does not decode (invalid gzip/deflate, bad bytes) is as unreadable as bad JSON.
+  if (status === 400 || /^Z_/.test(String((err as { code?: unknown } | null)?.code))) {
+    return new Problem(400, 'malformed_json', 'The request body is not valid JSON (an object is expected).');
+  }
   // The database (or the Redis rate-limit store) is away: the client retries later.
   if (isUnavailable(err)) {
     log.warn('dependency unavailable', { method, path, ...errorFields(err) });
@@ -62,4 +65,12 @@ function toProblem(err: unknown, log: Logger, method: string, path: string): Pro
   }
   log.error('unhandled error', { method, path, ...errorFields(err) });
   return new Problem(500, 'internal_error', 'Something went wrong on our side; the error has been logged.');
+}
+
+/**
+ * `instance` is a URI reference (RFC 3986): a raw path may hold a stray `%` or characters a
+ * client sent unencoded, so those are percent-encoded; valid escapes are kept as they are.
+ */
+export function uriReference(path: string): string {
+  return path.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (c) => encodeURIComponent(c.replace(/[\ud800-\udfff]/u, '\ufffd')));
 }

@@ -37,26 +37,11 @@ class OpenAPI31Backend extends OpenAPIBackend {
     }) as typeof this.router.matchOperation;
     return this;
   }
-
-  /**
-   * No operation declares query parameters, and an undeclared one (a cache-buster such as
-   * `?_=1700000000`) is ignored rather than refused (docs/DECISIONS.md, "Query strings"): only
-   * the parameters an operation declares reach its validator and handler.
-   */
-  override handleRequest(req: Parameters<OpenAPIBackend['handleRequest']>[0], ...args: unknown[]): Promise<unknown> {
-    const query = req.query;
-    if (query !== undefined && typeof query === 'object' && Object.keys(query).length > 0) {
-      const op = this.router.matchOperation(req as never);
-      const declared = new Set((op?.parameters ?? []).filter((p) => 'in' in p && p.in === 'query').map((p) => ('name' in p ? p.name : '')));
-      req = { ...req, query: Object.fromEntries(Object.entries(query).filter(([k]) => declared.has(k))) };
-    }
-    return super.handleRequest(req, ...args);
-  }
 }
 
 /**
  * Request validation only where there is something to validate: a body, declared parameters,
- * or a declared query parameter (undeclared ones are dropped by handleRequest above). A bodiless,
+ * or a declared query parameter (undeclared ones are dropped by routeFirst, src/http/route.ts). A bodiless,
  * parameterless GET such as getCurrentUser has nothing its validator could refuse.
  */
 function needsValidation(c: Context): boolean {

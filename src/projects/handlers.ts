@@ -2,6 +2,7 @@ import type { components, operations } from '../../generated/api.d.ts';
 import { principalOf, sessionOf } from '../auth/principal.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
+import { enforceQuota } from '../quotas/quota.ts';
 import { findOwnedProject, insertProject, listOwnedProjects, type ProjectRecord } from './project-store.ts';
 
 type CreateBody = operations['createProject']['requestBody']['content']['application/json'];
@@ -24,8 +25,12 @@ export function createProjectsHandlers(deps: AppDeps): OperationHandlers {
     async createProject(c, ctx) {
       const p = sessionOf(ctx);
       const { name } = c.request.requestBody as CreateBody;
+      const project = await deps.db.transaction(async (trx) => {
+        await enforceQuota(deps.contract, 'createProject', trx('projects').where({ owner_id: p.userId }), 'projects');
+        return insertProject(trx, p.userId, name, deps.clock.now());
+      });
       ctx.status = 201;
-      ctx.body = toProject(await insertProject(deps.db, p.userId, name, deps.clock.now())) satisfies Project;
+      ctx.body = toProject(project) satisfies Project;
     },
 
     async getProject(c, ctx) {

@@ -20,7 +20,7 @@ export async function listOwnedProjects(db: Knex, ownerId: string, onlyIds?: str
   return rows.map(toRecord);
 }
 
-export async function insertProject(db: Knex, ownerId: string, name: string, now: number): Promise<ProjectRecord> {
+export async function insertProject(db: Knex | Knex.Transaction, ownerId: string, name: string, now: number): Promise<ProjectRecord> {
   const record = { id: randomUUID(), name, createdAt: now };
   await db('projects').insert({ id: record.id, owner_id: ownerId, name, created_at: now });
   return record;

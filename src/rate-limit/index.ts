@@ -12,7 +12,7 @@ export { budgetKey, type RateLimiter, type RateLimitResult } from './limiter.ts'
  * `memory` for one process; `database` shares budgets between processes on one database;
  * `redis` shares them through Redis (REDIS_URL), keeping the counter writes off the database.
  */
-export function createRateLimiter(config: Pick<Config, 'rateLimitStore' | 'redisUrl'>, db: Knex, clock: Clock): RateLimiter {
+export function createRateLimiter(config: Pick<Config, 'rateLimitStore' | 'redisUrl' | 'rateLimitMemoryMaxKeys'>, db: Knex, clock: Clock): RateLimiter {
   if (config.rateLimitStore === 'redis') return new RedisRateLimiter(config.redisUrl!, clock);
-  return config.rateLimitStore === 'database' ? new KnexRateLimiter(db, clock) : new MemoryRateLimiter(clock);
+  return config.rateLimitStore === 'database' ? new KnexRateLimiter(db, clock) : new MemoryRateLimiter(clock, config.rateLimitMemoryMaxKeys);
 }

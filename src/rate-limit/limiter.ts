@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** The outcome of counting one request against a fixed-window budget. */
 export interface RateLimitResult {
   allowed: boolean;
@@ -31,9 +33,16 @@ export interface RateLimiter {
 
 export type BudgetKind = 'ip' | 'token' | 'account';
 
-/** `value` is URI-encoded so that no IP (IPv6 colons) or e-mail can collide with a separator. */
+/** Longer encoded values are replaced by their SHA-256, so a stored key stays short (column: 512). */
+const MAX_ENCODED_VALUE = 128;
+
+/**
+ * `value` is URI-encoded so that no IP (IPv6 colons) or e-mail can collide with a separator;
+ * a long value (a forwarded-for header of any length, a 254-char e-mail) is stored hashed.
+ */
 export function budgetKey(kind: BudgetKind, value: string): string {
-  return `${kind}|${encodeURIComponent(value)}|`;
+  const encoded = encodeURIComponent(value.replace(/[\ud800-\udfff]/gu, '\ufffd'));
+  return `${kind}|${encoded.length > MAX_ENCODED_VALUE ? `sha256:${createHash('sha256').update(value).digest('hex')}` : encoded}|`;
 }
 
 /**

@@ -9,15 +9,33 @@ interface Window {
 }
 
 const SWEEP_EVERY = 1000;
+export const DEFAULT_MAX_KEYS = 100_000;
 
-/** One process only: budgets live in a Map (about a microsecond per request). */
+/**
+ * One process only: budgets live in a Map (about a microsecond per request).
+ *
+ * Bounded (RATE_LIMIT_MEMORY_MAX_KEYS): when a new budget would exceed the cap, closed
+ * windows are dropped first; if the map is still full, the budgets whose window opened
+ * earliest (the Map keeps them in window-opening order) are evicted, 1 % of the cap at a
+ * time. An evicted budget starts afresh, so the cap must sit well above the number of
+ * clients seen in the longest window (100,000 by default, about 15 MB).
+ */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #windows = new Map<string, Window>();
   readonly #clock: Clock;
+  readonly #maxKeys: number;
   #untilSweep = SWEEP_EVERY;
+  /** Budgets evicted while still open (the cap was too small for the traffic). */
+  evicted = 0;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, maxKeys = DEFAULT_MAX_KEYS) {
     this.#clock = clock;
+    this.#maxKeys = maxKeys;
+  }
+
+  /** Budgets currently held. */
+  get size(): number {
+    return this.#windows.size;
   }
 
   async consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
@@ -26,7 +44,9 @@ export class MemoryRateLimiter implements RateLimiter {
     const id = storedKey(policy, key);
     let w = this.#windows.get(id);
     if (w === undefined || !isWindowOpen(w.start, w.windowMs, now)) {
+      if (w === undefined && this.#windows.size >= this.#maxKeys) this.#makeRoom(now);
       w = { start: now, windowMs, count: 0 };
+      this.#windows.delete(id); // re-inserted last: the Map stays in window-opening order
       this.#windows.set(id, w);
     }
     if (w.count <= limit) w.count += 1;
@@ -55,6 +75,17 @@ export class MemoryRateLimiter implements RateLimiter {
       }
     }
     return n;
+  }
+
+  #makeRoom(now: number): void {
+    this.#sweep(now);
+    if (this.#windows.size < this.#maxKeys) return;
+    let toEvict = Math.max(1, Math.ceil(this.#maxKeys / 100));
+    for (const id of this.#windows.keys()) {
+      if (toEvict-- <= 0) break;
+      this.#windows.delete(id);
+      this.evicted += 1;
+    }
   }
 
   #sweep(now: number): void {
