@@ -9,7 +9,10 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 
 /** Extensions classified here; api-smart-diff's own diffs under them are dropped. */
-export const HANDLED_EXTENSIONS = new Set(['x-rate-limit', 'x-rate-limit-failures', 'x-totp-lockout', 'x-request-body-limit-bytes', 'x-global-responses']);
+export const HANDLED_EXTENSIONS = new Set([
+  'x-rate-limit', 'x-rate-limit-failures', 'x-rate-limit-recipient', 'x-totp-lockout', 'x-request-body-limit-bytes', 'x-global-responses',
+  'x-quota', 'x-requires-recent-authentication', 'x-recent-authentication',
+]);
 
 /** Every operation present in both documents: `POST /auth/login` → [before, after]. */
 function commonOperations(before: Json, after: Json): Map<string, [Json, Json]> {
@@ -114,7 +117,7 @@ const enumOf = (doc: Json): string[] | undefined => {
 export function extensionChanges(before: Json, after: Json): Change[] {
   const out: Change[] = [];
   const operations = commonOperations(before, after);
-  for (const rule of ['x-rate-limit', 'x-rate-limit-failures']) {
+  for (const rule of ['x-rate-limit', 'x-rate-limit-failures', 'x-rate-limit-recipient']) {
     const users = { before: policyUsers(before, rule), after: policyUsers(after, rule) };
     for (const [op, [b, a]] of operations) out.push(...rateLimit(rule, b[rule], a[rule], op, users));
   }
@@ -140,6 +143,31 @@ export function extensionChanges(before: Json, after: Json): Change[] {
   for (const [op, [b, a]] of operations) {
     out.push(...lowerIsStricter('x-request-body-limit-bytes', 'x-request-body-limit-bytes', b['x-request-body-limit-bytes'], a['x-request-body-limit-bytes'], [op], 'request body limit (bytes)'));
   }
+
+  // x-quota (per operation): {limit, counts} — how many things one account may own.
+  for (const [op, [b, a]] of operations) {
+    const bq = b['x-quota'];
+    const aq = a['x-quota'];
+    if (JSON.stringify(bq) === JSON.stringify(aq)) continue;
+    if (!isObject(bq)) out.push(change('breaking', 'x-quota', 'x-quota', `quota added: ${show(aq)} (creating more answers an error)`, [op]));
+    else if (!isObject(aq)) out.push(change('non-breaking', 'x-quota', 'x-quota', `quota removed (was ${show(bq)})`, [op]));
+    else {
+      out.push(...lowerIsStricter('x-quota', 'x-quota.limit', bq['limit'], aq['limit'], [op], 'quota'));
+      if (bq['counts'] !== aq['counts']) out.push(change('breaking', 'x-quota', 'x-quota.counts', `what the quota counts changed ${show(bq['counts'])} → ${show(aq['counts'])}`, [op]));
+    }
+  }
+
+  // x-requires-recent-authentication (per operation) and x-recent-authentication (document):
+  // a sudo-mode requirement added, or its window shortened, refuses requests that passed before.
+  for (const [op, [b, a]] of operations) {
+    const was = b['x-requires-recent-authentication'] === true;
+    const now = a['x-requires-recent-authentication'] === true;
+    if (!was && now) out.push(change('breaking', 'x-requires-recent-authentication', 'x-requires-recent-authentication', 'now requires recent authentication (a fresh login or the current password)', [op]));
+    if (was && !now) out.push(change('non-breaking', 'x-requires-recent-authentication', 'x-requires-recent-authentication', 'no longer requires recent authentication', [op]));
+  }
+  const bRecent = isObject(before['x-recent-authentication']) ? before['x-recent-authentication']['max_age_seconds'] : undefined;
+  const aRecent = isObject(after['x-recent-authentication']) ? after['x-recent-authentication']['max_age_seconds'] : undefined;
+  out.push(...lowerIsStricter('x-recent-authentication', 'x-recent-authentication.max_age_seconds', bRecent, aRecent, [], 'recent-authentication window (s)'));
 
   // ProblemCode: the catalogue clients branch on. A removed value means the situation it named
   // now answers something else: breaking. (An added value is classified per response by the

@@ -54,6 +54,16 @@ const EXPECTED: Record<string, Expected[]> = {
   'x-totp-lockout-lock-shortened': [['non-breaking', 'request', 'x-totp-lockout', 'lock shortened 900 s → 300 s']],
   'x-request-body-limit-lowered': [['breaking', 'request', 'x-request-body-limit-bytes', 'lowered 16384 → 4096']],
   'x-request-body-limit-raised': [['non-breaking', 'request', 'x-request-body-limit-bytes', 'raised 16384 → 65536']],
+  // ours: x-rate-limit-recipient (per-recipient mail budget), x-quota, recent authentication (sudo mode)
+  'x-rate-limit-recipient-added': [['breaking', 'request', 'x-rate-limit-recipient', 'rate limit added', ['POST /auth/login']]],
+  'x-rate-limit-recipient-lowered': [['breaking', 'request', 'x-rate-limit-recipient', 'limit lowered 3 → 2']],
+  'x-quota-added': [['breaking', 'request', 'x-quota', 'quota added', ['GET /projects']]],
+  'x-quota-lowered': [['breaking', 'request', 'x-quota', 'quota lowered 100 → 10', ['GET /projects']]],
+  'x-quota-raised': [['non-breaking', 'request', 'x-quota', 'quota raised 100 → 500']],
+  'x-requires-recent-authentication-added': [['breaking', 'request', 'x-requires-recent-authentication', 'now requires recent authentication', ['GET /projects']]],
+  'x-requires-recent-authentication-removed': [['non-breaking', 'request', 'x-requires-recent-authentication', 'no longer requires recent authentication']],
+  'x-recent-authentication-shortened': [['breaking', 'request', 'x-recent-authentication', 'lowered 600 → 300']],
+  'x-recent-authentication-lengthened': [['non-breaking', 'request', 'x-recent-authentication', 'raised 600 → 900']],
   // ours: problem codes, security requirements
   // a code added where an answer does not narrow its codes: an enum value added to a response
   'problem-code-added-unnarrowed': [['breaking', 'response', 'core', 'enum value `email_not_verified` added', ['POST /auth/login']]],
@@ -78,7 +88,7 @@ describe('contract diff rules (fixtures/<name>/before.yaml → after.yaml)', () 
     expect(onDisk).toEqual(Object.keys(EXPECTED).sort());
     expect(onDisk.length).toBeGreaterThanOrEqual(20);
     const rules = new Set(Object.values(EXPECTED).flatMap((list) => list.map((e) => e[2])));
-    for (const rule of ['core', 'x-rate-limit', 'x-rate-limit-failures', 'x-totp-lockout', 'x-request-body-limit-bytes', 'problem-code', 'security']) {
+    for (const rule of ['core', 'x-rate-limit', 'x-rate-limit-failures', 'x-rate-limit-recipient', 'x-totp-lockout', 'x-request-body-limit-bytes', 'x-quota', 'x-requires-recent-authentication', 'x-recent-authentication', 'problem-code', 'security']) {
       expect(rules).toContain(rule);
     }
   });
