@@ -13,6 +13,7 @@ import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
 import { sessionsChecks } from './sessions.ts';
 import { totpChecks } from './totp.ts';
+import { totpWindowChecks } from './totp-window.ts';
 import { usersChecks } from './users.ts';
 
 // Every check of the suite, in run order. Rate limits run late (they spend whole budgets on
@@ -26,6 +27,7 @@ const registered: CheckDef[] = [
   ...sessionsChecks,
   ...usersChecks,
   ...totpChecks,
+  ...totpWindowChecks,
   ...passwordResetChecks,
   ...apiKeysChecks,
   ...quotaChecks,

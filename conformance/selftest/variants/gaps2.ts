@@ -1,0 +1,106 @@
+import { timeStepAt, totpForStep } from '../../lib/totp.ts';
+import { jsonOf, withJson, type ProxiedRequest, type ProxiedResponse } from '../broken-proxy.ts';
+import { bearer, isOp, LOGIN, problemCode, serverNow, type BrokenVariant, type VariantEnv } from './helpers.ts';
+
+// Deployments that slipped through the TOTP and token checks before issue 11's follow-up.
+
+const VERIFY = /^\/auth\/totp\/verify$/u;
+const PROVISION = /^\/auth\/totp\/provision$/u;
+
+/** Remembers the pending secret of each session token (from provisionTotp answers). */
+function secretsByToken() {
+  const secrets = new Map<string, string>();
+  return {
+    seen(req: ProxiedRequest, res: ProxiedResponse) {
+      const token = bearer(req);
+      const secret = jsonOf(res)?.secret;
+      if (isOp(req, 'POST', PROVISION) && res.status === 200 && token && typeof secret === 'string') secrets.set(token, secret);
+    },
+    of: (req: ProxiedRequest) => secrets.get(bearer(req) ?? ''),
+  };
+}
+
+/** The codes of the server's current step and its neighbours (`spread` steps each side). */
+async function codesNear(env: VariantEnv, secret: string, spread: number): Promise<Set<string>> {
+  const step = timeStepAt(await serverNow(env));
+  const codes = new Set<string>();
+  for (let d = -spread; d <= spread; d += 1) codes.add(totpForStep(secret, step + d));
+  return codes;
+}
+
+function problem(res: ProxiedResponse, status: number, code: string, title: string, extra: Record<string, string> = {}): ProxiedResponse {
+  const body = { type: `https://app.quazzar.space/problems/${code}`, title, status, detail: title, code };
+  return withJson({ ...res, status, headers: { ...res.headers, ...extra } }, body, 'application/problem+json');
+}
+
+export const gapVariants2: BrokenVariant[] = [
+  {
+    name: 'TOTP accepts the current time step only (no ±1 tolerance)',
+    breaks: 'codes one step early or late refused',
+    only: ['TOTP-12'],
+    catches: ['TOTP-12'],
+    mutation: (env) => {
+      const secrets = secretsByToken();
+      return {
+        async onRequest(req) {
+          const secret = secrets.of(req);
+          if (!isOp(req, 'POST', VERIFY) || !secret) return;
+          const code = String(jsonOf(req)?.code ?? '');
+          // Anything but the current step's code becomes a code the server refuses.
+          if (!(await codesNear(env, secret, 0)).has(code)) req.body = Buffer.from(JSON.stringify({ code: '000000' }));
+        },
+        onResponse(req, res) {
+          secrets.seen(req, res);
+          return res;
+        },
+      };
+    },
+  },
+  {
+    name: 'a right TOTP code does not reset the failure count',
+    breaks: 'TOTP failure count never reset',
+    only: ['TOTP-13'],
+    catches: ['TOTP-13'],
+    mutation: () => {
+      const failures = new Map<string, number>();
+      return {
+        onResponse(req, res) {
+          if (!isOp(req, 'POST', LOGIN)) return res;
+          const body = jsonOf(req);
+          const email = String(body?.email ?? '').toLowerCase();
+          if (typeof body?.totp_code !== 'string') return res;
+          const count = failures.get(email) ?? 0;
+          if (count >= 5) return problem(res, 429, 'totp_locked', 'Too many wrong TOTP codes', { 'retry-after': '900' });
+          if (problemCode(res) === 'invalid_totp_code') failures.set(email, count + 1);
+          return res;
+        },
+      };
+    },
+  },
+  {
+    name: 'wrong codes at verify do not count towards the TOTP lockout',
+    breaks: 'failed verifies not counted',
+    only: ['TOTP-14'],
+    catches: ['TOTP-14'],
+    mutation: (env) => {
+      const secrets = secretsByToken();
+      return {
+        async onRequest(req) {
+          const secret = secrets.of(req);
+          if (!isOp(req, 'POST', VERIFY) || !secret) return;
+          const code = String(jsonOf(req)?.code ?? '');
+          if ((await codesNear(env, secret, 1)).has(code)) return;
+          // A malformed code is refused before any TOTP logic (nothing counted); its answer is
+          // rewritten below into the invalid_totp_code the suite expects.
+          req.body = Buffer.from(JSON.stringify({ code: 'uncounted' }));
+          req.headers['x-variant-uncounted'] = '1';
+        },
+        onResponse(req, res) {
+          secrets.seen(req, res);
+          if (req.headers['x-variant-uncounted'] === '1') return problem(res, 422, 'invalid_totp_code', 'The TOTP code is not valid');
+          return res;
+        },
+      };
+    },
+  },
+];
