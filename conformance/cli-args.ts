@@ -42,6 +42,10 @@ Usage: quazzar-conformance --base-url URL [options]
                             key; its value is masked in every report
   --insecure                accept any TLS certificate of the deployment
   --ca FILE                 trust these PEM certificate authorities as well
+  --token-signing-key-file FILE
+                            the deployment's HS256 session-token key (test deployments
+                            only; or env QUAZZAR_TOKEN_SIGNING_KEY): SESSIONS-08 then checks
+                            that correctly signed tokens with a wrong iss/aud/typ are refused
   --fail-fast               start no check after the first MUST failure (cleanup and reports
                             still happen)
   --strict                  a PARTIAL check (part of its requirement not verified, e.g. no
@@ -89,6 +93,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
       header: { type: 'string', multiple: true },
       insecure: { type: 'boolean' },
       ca: { type: 'string' },
+      'token-signing-key-file': { type: 'string' },
       'fail-fast': { type: 'boolean' },
       strict: { type: 'boolean' },
       seed: { type: 'string' },
@@ -148,7 +153,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${values.ca} holds no PEM certificate`);
   }
+  let tokenSigningKey = env['QUAZZAR_TOKEN_SIGNING_KEY'];
+  if (values['token-signing-key-file'] !== undefined) {
+    try {
+      tokenSigningKey = readFileSync(values['token-signing-key-file'], 'utf8').replace(/\r?\n$/u, '');
+    } catch (error) {
+      throw new UsageError(`--token-signing-key-file ${values['token-signing-key-file']}: ${(error as Error).message}`);
+    }
+  }
   return {
+    ...(tokenSigningKey ? { tokenSigningKey } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
     ...(values.insecure ? { insecure: true } : {}),
     ...(ca ? { ca } : {}),

@@ -12,6 +12,7 @@ import { passwordResetChecks } from './password-reset.ts';
 import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
 import { sessionsChecks } from './sessions.ts';
+import { tokenClaimsChecks } from './token-claims.ts';
 import { totpChecks } from './totp.ts';
 import { totpWindowChecks } from './totp-window.ts';
 import { usersChecks } from './users.ts';
@@ -25,6 +26,7 @@ const registered: CheckDef[] = [
   ...accountsChecks,
   ...loginChecks,
   ...sessionsChecks,
+  ...tokenClaimsChecks,
   ...usersChecks,
   ...totpChecks,
   ...totpWindowChecks,

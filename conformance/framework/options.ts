@@ -73,3 +73,14 @@ declare module './types.ts' {
     seed?: number;
   }
 }
+
+declare module './types.ts' {
+  interface RunOptions {
+    /**
+     * `--token-signing-key-file FILE` (or env QUAZZAR_TOKEN_SIGNING_KEY): the deployment's HS256
+     * session-token key (UTF-8), for a test deployment only. With it, SESSIONS-08 mints
+     * correctly signed tokens with a wrong `iss`/`aud`/`typ` and checks they are refused.
+     */
+    tokenSigningKey?: string;
+  }
+}

@@ -101,3 +101,9 @@ export function forgeAll(token: string): Record<string, string> {
     }),
   };
 }
+
+/** Re-encodes header and payload and signs them HS256 with `key` (the deployment's, when given). */
+export function signHs256(header: Record<string, unknown>, payload: Record<string, unknown>, key: Buffer): string {
+  const input = `${encodeJson({ ...header, alg: 'HS256' })}.${encodeJson(payload)}`;
+  return `${input}.${signHmac('HS256', input, key)}`;
+}

@@ -28,6 +28,7 @@ describe('conformance suite vs deliberately broken deployments', () => {
         // The harness is reached directly: it is the operator's back door, not the deployment.
         harnessUrl: ref.harnessUrl,
         harnessToken: ref.harnessToken,
+        tokenSigningKey: ref.tokenSigningKey,
         only,
         reportDir: null,
         log: () => {},
@@ -38,7 +39,7 @@ describe('conformance suite vs deliberately broken deployments', () => {
   }
 
   it.each(variants.map((v) => [v.name, v] as const))('catches: %s', async (_name, variant) => {
-    const result = await runAgainst(variant.mutation({ harnessUrl: ref.harnessUrl, harnessToken: ref.harnessToken }), variant.only);
+    const result = await runAgainst(variant.mutation({ harnessUrl: ref.harnessUrl, harnessToken: ref.harnessToken, tokenSigningKey: ref.tokenSigningKey }), variant.only);
     const ids = (outcome: string) => [...result.checks, ...result.requirements].filter((r) => r.outcome === outcome).map((r) => r.id);
     expect(result.checks.length, 'the --only selection ran no check').toBeGreaterThan(0);
     if (variant.warns) {

@@ -16,6 +16,8 @@ export interface RunningReference {
   url: string;
   harnessUrl: string;
   harnessToken: string;
+  /** The server's JWT_SECRET, so the suite can mint correctly signed tokens with wrong claims. */
+  tokenSigningKey: string;
   smtpPort: number;
   /** The trusted client-ip header, or undefined when the server trusts none. */
   clientIpHeader: string | undefined;
@@ -35,11 +37,12 @@ export async function startReference(opts: { trustClientIpHeader?: boolean } = {
   const trust = opts.trustClientIpHeader ?? true;
   const smtpPort = await freePort();
   const harnessToken = randomBytes(24).toString('base64url');
+  const jwtSecret = randomBytes(48).toString('base64');
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     DATABASE_URL: 'sqlite::memory:',
-    JWT_SECRET: randomBytes(48).toString('base64'),
+    JWT_SECRET: jwtSecret,
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     PUBLIC_URL,
     TRUST_PROXY: trust ? 'true' : 'false',
@@ -59,6 +62,7 @@ export async function startReference(opts: { trustClientIpHeader?: boolean } = {
     url,
     harnessUrl: `${url}/__harness`,
     harnessToken,
+    tokenSigningKey: jwtSecret,
     smtpPort,
     clientIpHeader: trust ? CLIENT_IP_HEADER : undefined,
     async close() {

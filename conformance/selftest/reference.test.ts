@@ -36,6 +36,7 @@ describe('conformance suite vs the reference server (client-ip header, harness, 
       clientIpHeader: ref.clientIpHeader!,
       harnessUrl: ref.harnessUrl,
       harnessToken: ref.harnessToken,
+        tokenSigningKey: ref.tokenSigningKey,
       reportDir: null,
       log: (line) => lines.push(line),
     });
@@ -88,6 +89,7 @@ describe('conformance suite vs the reference server trusting no client-ip header
       smtpPort: ref.smtpPort,
       harnessUrl: ref.harnessUrl,
       harnessToken: ref.harnessToken,
+        tokenSigningKey: ref.tokenSigningKey,
       reportDir: null,
       log: () => {},
     });

@@ -27,6 +27,7 @@ try {
   const skip = list(values.skip);
   const result = await runConformance({
     baseUrl: ref.url,
+    tokenSigningKey: ref.tokenSigningKey,
     smtpPort: ref.smtpPort,
     ...(trust ? { clientIpHeader: ref.clientIpHeader! } : {}),
     ...(values['no-harness'] ? {} : { harnessUrl: ref.harnessUrl, harnessToken: ref.harnessToken }),

@@ -1,3 +1,4 @@
+import { decodeJwt, signHs256 } from '../../lib/jwt-forge.ts';
 import { timeStepAt, totpForStep } from '../../lib/totp.ts';
 import { jsonOf, withJson, type ProxiedRequest, type ProxiedResponse } from '../broken-proxy.ts';
 import { bearer, isOp, LOGIN, problemCode, serverNow, type BrokenVariant, type VariantEnv } from './helpers.ts';
@@ -33,7 +34,64 @@ function problem(res: ProxiedResponse, status: number, code: string, title: stri
   return withJson({ ...res, status, headers: { ...res.headers, ...extra } }, body, 'application/problem+json');
 }
 
+/** Re-signs `token` with the deployment's key after `change` (header and payload, in place). */
+function resign(env: VariantEnv, token: string, change: (h: Record<string, unknown>, p: Record<string, unknown>) => void): string {
+  const { header, payload } = decodeJwt(token);
+  change(header, payload);
+  return signHs256(header, payload, Buffer.from(env.tokenSigningKey, 'utf8'));
+}
+
+function withBearer(req: ProxiedRequest, token: string): void {
+  req.headers.authorization = `Bearer ${token}`;
+}
+
 export const gapVariants2: BrokenVariant[] = [
+  {
+    name: 'session tokens accepted whatever their iss, aud and typ',
+    breaks: 'token claims not verified',
+    only: ['SESSIONS-08'],
+    catches: ['SESSIONS-08'],
+    mutation: (env) => ({
+      onRequest(req) {
+        const token = bearer(req);
+        if (!token || token.split('.').length !== 3) return;
+        try {
+          // The server behind only sees the claims it issued: any iss/aud/typ gets through.
+          withBearer(req, resign(env, token, (h, p) => {
+            h.typ = 'at+jwt';
+            p.iss = 'https://app.quazzar.space';
+            p.aud = 'quazzar-api';
+          }));
+        } catch {
+          /* not a JWT: forwarded as is */
+        }
+      },
+    }),
+  },
+  {
+    name: 'issued session tokens carry another audience',
+    breaks: 'token aud',
+    only: ['SESSIONS-08'],
+    catches: ['SESSIONS-08'],
+    mutation: (env) => {
+      const originals = new Map<string, string>();
+      return {
+        onRequest(req) {
+          const original = originals.get(bearer(req) ?? '');
+          if (original) withBearer(req, original);
+        },
+        onResponse(req, res) {
+          const body = jsonOf(res);
+          if (!isOp(req, 'POST', LOGIN) || res.status !== 200 || typeof body?.access_token !== 'string') return res;
+          const issued = resign(env, body.access_token, (_h, p) => {
+            p.aud = 'quazzar';
+          });
+          originals.set(issued, body.access_token);
+          return withJson(res, { ...body, access_token: issued });
+        },
+      };
+    },
+  },
   {
     name: 'TOTP accepts the current time step only (no ±1 tolerance)',
     breaks: 'codes one step early or late refused',

@@ -21,6 +21,8 @@ export interface BrokenVariant {
 export interface VariantEnv {
   harnessUrl: string;
   harnessToken: string;
+  /** The deployment's session-token key (variants that forge or re-sign tokens). */
+  tokenSigningKey: string;
 }
 
 /** The deployment's clock, which the harness may have moved. */
