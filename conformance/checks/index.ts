@@ -11,6 +11,8 @@ import { negativeChecks } from './negative.ts';
 import { passwordResetChecks } from './password-reset.ts';
 import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
+import { rateWindowChecks } from './rate-windows.ts';
+import { responseHeaderChecks } from './response-headers.ts';
 import { sessionsChecks } from './sessions.ts';
 import { tokenClaimsChecks } from './token-claims.ts';
 import { totpChecks } from './totp.ts';
@@ -39,7 +41,9 @@ const registered: CheckDef[] = [
   ...generativeChecks,
   ...inputHygieneChecks,
   ...rateLimitsChecks,
+  ...rateWindowChecks,
   ...errorsChecks,
+  ...responseHeaderChecks,
 ];
 
 export const allChecks: CheckDef[] = [...registered].sort((a, b) => AREAS.indexOf(a.area) - AREAS.indexOf(b.area));

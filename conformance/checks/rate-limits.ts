@@ -13,14 +13,14 @@ const TOLERANCE_S = 2;
 type Policy = RateLimitPolicy & { operations: string[] };
 
 /** The operation a policy is driven through: a GET when there is one (no side effect). */
-function driverOf(ctx: CheckContext, policy: Policy): ContractOperation {
+export function driverOf(ctx: CheckContext, policy: Policy): ContractOperation {
   const ops = policy.operations.map((id) => ctx.contract.operation(id));
   return ops.find((op) => op.method === 'GET') ?? ops[0]!;
 }
 
 /** A request the budget counts without changing anything: `{}` to an operation with a body
  * (answered 422 — DECISIONS §5: every routed request counts, whatever the answer). */
-function driveOpts(op: ContractOperation, token?: string) {
+export function driveOpts(op: ContractOperation, token?: string) {
   return { ...(op.requestSchema ? { body: {} } : {}), ...(token ? { token } : {}), pace: false as const, expect: 429 };
 }
 
@@ -32,7 +32,7 @@ interface Drive {
 }
 
 /** `limit` calls that must not be 429, then one that must. Ends the check when it is not. */
-async function drive(ctx: CheckContext, policy: RateLimitPolicy, op: ContractOperation, client: Client, token?: string): Promise<Drive> {
+export async function drive(ctx: CheckContext, policy: RateLimitPolicy, op: ContractOperation, client: Client, token?: string): Promise<Drive> {
   const openedAt = Date.now();
   const answers: Exchange[] = [];
   for (let i = 1; i <= policy.limit; i += 1) {

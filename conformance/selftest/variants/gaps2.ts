@@ -162,3 +162,57 @@ export const gapVariants2: BrokenVariant[] = [
     },
   },
 ];
+
+const withoutHeaders = (res: ProxiedResponse, ...names: string[]): ProxiedResponse => {
+  const headers = { ...res.headers };
+  for (const name of names) delete headers[name];
+  return { ...res, headers };
+};
+
+export const gapVariants3: BrokenVariant[] = [
+  {
+    name: 'reset page served without Referrer-Policy (the token in its URL may leak)',
+    breaks: 'Referrer-Policy on the reset page',
+    only: ['ERRORS-08'],
+    catches: ['ERRORS-08'],
+    mutation: () => ({
+      onResponse: (req, res) => (req.path === '/reset-password' ? withoutHeaders(res, 'referrer-policy') : res),
+    }),
+  },
+  {
+    name: 'API answers without X-Frame-Options',
+    breaks: 'X-Frame-Options',
+    only: ['USERS-01', 'ERRORS-08'],
+    catches: ['ERRORS-08', 'CONTRACT-HEADERS'],
+    mutation: () => ({ onResponse: (_req, res) => withoutHeaders(res, 'x-frame-options') }),
+  },
+  {
+    name: 'a per-token rate-limit window never reopens',
+    breaks: 'token-policy windows reopening',
+    only: ['RATE-08'],
+    catches: ['RATE-08'],
+    mutation: () => {
+      // The first answer after a 429 for the same token and operation is that 429 again (only
+      // once: the suite's cleanup must still be able to use the session afterwards).
+      const limited = new Map<string, ProxiedResponse | 'replayed'>();
+      return {
+        onResponse(req, res) {
+          const token = bearer(req);
+          if (!token) return res;
+          const key = `${req.method} ${req.path} ${token}`;
+          const seen = limited.get(key);
+          if (res.status === 429) {
+            if (seen === undefined) limited.set(key, res);
+            return res;
+          }
+          if (seen !== undefined && seen !== 'replayed') {
+            limited.set(key, 'replayed');
+            // Retry-After: 1 keeps the suite's pacer from waiting a whole window at cleanup.
+            return { ...seen, headers: { ...seen.headers, 'retry-after': '1' } };
+          }
+          return res;
+        },
+      };
+    },
+  },
+];
