@@ -97,7 +97,8 @@ const singleUse: CheckDef = {
     const ok = await confirmReset(ctx, token, newPassword);
     ctx.expectStatus(ok, 200, 'confirm with the mailed token');
     account.password = newPassword;
-    ctx.expect(ok.body?.message === 'Password has been reset', `message must be "Password has been reset", got ${JSON.stringify(ok.body?.message)}`, ok);
+    // "Password has been reset" is only the contract's example of a Message: any text will do.
+    ctx.expect(typeof ok.body?.message === 'string', `the answer must be a Message, got ${JSON.stringify(ok.body)}`, ok);
     await expectPasswordSwitched(ctx, account, oldPassword);
     const again = await confirmReset(ctx, token, ctx.accounts.newPassword());
     expectProblem(ctx, again, 400, 'invalid_reset_token', 'the same token a second time');

@@ -1,7 +1,18 @@
 import type { CheckContext, Exchange } from '../framework/types.ts';
 import { linksInMail } from './smtp-sink.ts';
 
-const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/u;
+const URL_SAFE = /^[A-Za-z0-9_-]+$/u;
+
+/**
+ * Bits a URL-safe token can carry at most: 4 per character when it is all hex digits, else 6
+ * (base64url). SEC 18 asks ≥ 256 bits; the contract caps the token at 256 characters
+ * (PasswordResetConfirm.token maxLength). The reference issues 43 base64url characters, but
+ * that exact length is not a requirement.
+ */
+export function resetTokenBits(token: string): number {
+  if (!URL_SAFE.test(token)) return 0;
+  return token.length * (/^[0-9a-f]+$/iu.test(token) ? 4 : 6);
+}
 const MAIL_TIMEOUT_MS = 15_000;
 
 export interface ResetMail {
@@ -38,7 +49,11 @@ export async function requestResetMail(
   const link = links.find((url) => url.searchParams.has('token'));
   ctx.require(link, `the reset mail holds no link with a token parameter (links: ${links.map(String).join(', ') || 'none'})`, request);
   const token = link.searchParams.get('token') ?? '';
-  ctx.require(RESET_TOKEN.test(token), `the reset token must be 43 base64url characters (256 bits), got ${token.length} characters`, request);
+  ctx.require(
+    resetTokenBits(token) >= 256 && token.length <= 256,
+    `the reset token must be URL-safe, carry at least 256 bits (SEC 18) and fit PasswordResetConfirm.token (≤ 256 characters): got ${token.length} characters (${resetTokenBits(token)} bits at most)`,
+    request,
+  );
   return { request, link, token };
 }
 
