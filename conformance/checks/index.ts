@@ -5,6 +5,7 @@ import { apiKeysChecks } from './api-keys.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
 import { generativeChecks } from './generative.ts';
+import { positiveGenerativeChecks } from './generative-positive.ts';
 import { inputHygieneChecks } from './input-hygiene.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
@@ -39,6 +40,7 @@ const registered: CheckDef[] = [
   ...negativeChecks,
   ...hardeningChecks,
   ...generativeChecks,
+  ...positiveGenerativeChecks,
   ...inputHygieneChecks,
   ...rateLimitsChecks,
   ...rateWindowChecks,

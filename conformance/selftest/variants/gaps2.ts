@@ -216,3 +216,21 @@ export const gapVariants3: BrokenVariant[] = [
     },
   },
 ];
+
+export const gapVariants4: BrokenVariant[] = [
+  {
+    name: 'profile update refuses valid names beyond plain ASCII letters (422 validation_failed)',
+    breaks: 'valid input refused',
+    only: ['GEN-02'],
+    catches: ['GEN-02'],
+    mutation: () => ({
+      onRequest(req) {
+        if (req.method !== 'PATCH' || req.path !== '/users/me') return;
+        const body = jsonOf(req);
+        if (typeof body?.full_name !== 'string' || /^[A-Za-z0-9 ]*$/u.test(body.full_name)) return;
+        // Turned into a name the server refuses, so the 422 it answers is a genuine one.
+        req.body = Buffer.from(JSON.stringify({ ...body, full_name: '\u0001' }));
+      },
+    }),
+  },
+];
