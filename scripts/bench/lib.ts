@@ -97,11 +97,11 @@ export function startBare(): Promise<ServerProcess> {
   return startServer('bare Koa', ['scripts/bench/bare-koa.mjs'], {}, async (base) => (await fetch(base)).ok);
 }
 
-export interface ReferenceOptions { databaseUrl: string; scryptLogN?: number; outbox: string; extraEnv?: Record<string, string> }
+export interface ReferenceOptions { databaseUrl: string; scryptLogN?: number; outbox: string; extraEnv?: Record<string, string>; /** Node flags before the entry (e.g. --cpu-prof). */ nodeArgs?: string[] }
 
 /** The compiled reference server (dist/server, as `npm start` runs it), limits multiplied for load. */
 export function startReference(name: string, o: ReferenceOptions): Promise<ServerProcess> {
-  return startServer(name, ['dist/server/src/server.js'], {
+  return startServer(name, [...(o.nodeArgs ?? []), 'dist/server/src/server.js'], {
     NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: o.databaseUrl, SCRYPT_LOG_N: String(o.scryptLogN ?? 10),
     JWT_SECRET: 'bench-only-secret-0123456789abcdef0123456789', DATA_ENCRYPTION_KEY: 'ab'.repeat(32), MAIL_OUTBOX_DIR: o.outbox,
     RATE_LIMIT_MULTIPLIER: '1000000', ...o.extraEnv,
