@@ -131,3 +131,37 @@ export async function runChild<T>(args: string[]): Promise<T> {
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
+
+/** One load series of an interleaved comparison: a name and what autocannon sends. */
+export interface Series { name: string; opts: AutocannonOpts }
+
+/**
+ * Interleaved rounds (A B C… A B C…): every series gets its warm-up once, then `rounds`
+ * measurements of `duration` seconds each, in turn, so that a change in the machine's load
+ * (it is shared) hits the baseline and the subjects alike. Returns each series' measurements
+ * in round order.
+ */
+export async function interleaved(series: Series[], rounds: number, duration: number): Promise<Map<string, Measured[]>> {
+  const out = new Map<string, Measured[]>(series.map((s) => [s.name, []]));
+  for (const s of series) await load({ ...s.opts, duration: 2 });
+  for (let r = 0; r < rounds; r++) {
+    for (const s of series) {
+      const m = await load({ ...s.opts, duration });
+      if (m.non2xx > 0 || m.errors > 0) throw new Error(`${s.name}: ${m.non2xx} non-2xx answers (${JSON.stringify(m.statuses)}), ${m.errors} errors — the figures would be meaningless`);
+      out.get(s.name)!.push(m);
+    }
+  }
+  return out;
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Per-round ratios subject/baseline: their median, min and max. */
+export function roundRatios(subject: Measured[], baseline: Measured[]): { median: number; min: number; max: number; each: number[] } {
+  const each = subject.map((m, i) => (baseline[i]!.rps > 0 ? m.rps / baseline[i]!.rps : 0));
+  return { median: median(each), min: Math.min(...each), max: Math.max(...each), each };
+}
