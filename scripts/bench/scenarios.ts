@@ -8,7 +8,7 @@ import pg from 'pg';
 import { defaultHashConcurrency } from '../../src/hashing/index.ts';
 import { benchStores } from '../bench-stores.ts';
 import { redisMissing } from '../../test/scale/services.ts';
-import { credentials, interleaved, load, measure, median, roundRatios, rssMb, runChild, startReference, startServer, USER, type Measured, type ServerProcess } from './lib.ts';
+import { credentials, interleaved, load, measure, median, roundRatios, rssMb, runChild, SERVER_NODE_FLAGS, startReference, startServer, USER, type Measured, type ServerProcess } from './lib.ts';
 
 export interface Row {
   id: string;
@@ -248,7 +248,7 @@ const startup: Scenario = {
       await s.stop();
       return { ms, mb };
     };
-    const compiled = await once('compiled', ['dist/server/src/server.js']);
+    const compiled = await once('compiled', [...SERVER_NODE_FLAGS, 'dist/server/src/server.js']);
     const tsx = await once('tsx', ['--import', 'tsx', 'src/server.ts']);
     return [
       {
