@@ -194,9 +194,9 @@ const postgres: Scenario = {
       const mem = await start('memory');
       for (const s of servers) s.resetPeak();
       const rows = await againstBare(ctx, [
-        { id: 'pg-session', scenario: 'GET /users/me, session token (PostgreSQL, RATE_LIMIT_STORE=database)', server: db.server, headers: { authorization: `Bearer ${db.token}` } },
-        { id: 'pg-api-key', scenario: 'GET /users/me, API key (PostgreSQL, RATE_LIMIT_STORE=database)', server: db.server, headers: { authorization: `Bearer ${db.apiKey}` } },
-        { id: 'pg-session-memory-store', scenario: 'GET /users/me, session token (PostgreSQL, RATE_LIMIT_STORE=memory)', server: mem.server, headers: { authorization: `Bearer ${mem.token}` } },
+        { id: 'pg-session', scenario: 'GET /users/me, session, PostgreSQL, database store', server: db.server, headers: { authorization: `Bearer ${db.token}` } },
+        { id: 'pg-api-key', scenario: 'GET /users/me, API key, PostgreSQL, database store', server: db.server, headers: { authorization: `Bearer ${db.apiKey}` } },
+        { id: 'pg-session-memory-store', scenario: 'GET /users/me, session, PostgreSQL, memory store', server: mem.server, headers: { authorization: `Bearer ${mem.token}` } },
       ]);
       for (const s of servers) ctx.peakRss[s.name] = s.peakRssMb();
       return rows;
@@ -224,7 +224,7 @@ const stores: Scenario = {
     const results = await benchStores({ databaseUrl: ctx.pgUrl, durationSeconds: ctx.roundSeconds, connections: Math.max(1, Math.ceil(ctx.connections / 2)), sessions: 10, log: (line) => process.stderr.write(line + '\n') });
     const memory = results.find((r) => r.store === 'memory')!;
     return results.map((r) => ({
-      id: `stores-${r.store}`, scenario: `GET /users/me on 2 instances, RATE_LIMIT_STORE=${r.store} (PostgreSQL)`, measured: r.rps, baseline: memory.rps, unit: 'req/s',
+      id: `stores-${r.store}`, scenario: `2 instances on PostgreSQL, ${r.store} store`, measured: r.rps, baseline: memory.rps, unit: 'req/s',
       baselineLabel: 'memory store (budgets not shared), same run', ratio: r.ratioToMemory, target: 'informational', ok: null,
       detail: `${r.rps.toFixed(0)} req/s summed over ${r.instances} instances, p50 ${r.p50} ms, p99 ${r.p99} ms (each store run twice, ${ctx.roundSeconds} s, better run kept)`,
     }));
