@@ -97,11 +97,18 @@ export function startBare(): Promise<ServerProcess> {
   return startServer('bare Koa', ['scripts/bench/bare-koa.mjs'], {}, async (base) => (await fetch(base)).ok);
 }
 
-export interface ReferenceOptions { databaseUrl: string; scryptLogN?: number; outbox: string; extraEnv?: Record<string, string> }
+export interface ReferenceOptions { databaseUrl: string; scryptLogN?: number; outbox: string; extraEnv?: Record<string, string>; /** Node flags before the entry (e.g. --cpu-prof). */ nodeArgs?: string[] }
+
+/**
+ * The V8 flags of `npm start` (package.json "start"; keep both the same): young-generation
+ * semi-spaces of 4 MB instead of V8's 16 MB cut peak RSS under load by ~35 MB with the same
+ * throughput (docs/PERFORMANCE.md, row 5).
+ */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4'];
 
 /** The compiled reference server (dist/server, as `npm start` runs it), limits multiplied for load. */
 export function startReference(name: string, o: ReferenceOptions): Promise<ServerProcess> {
-  return startServer(name, ['dist/server/src/server.js'], {
+  return startServer(name, [...SERVER_NODE_FLAGS, ...(o.nodeArgs ?? []), 'dist/server/src/server.js'], {
     NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: o.databaseUrl, SCRYPT_LOG_N: String(o.scryptLogN ?? 10),
     JWT_SECRET: 'bench-only-secret-0123456789abcdef0123456789', DATA_ENCRYPTION_KEY: 'ab'.repeat(32), MAIL_OUTBOX_DIR: o.outbox,
     RATE_LIMIT_MULTIPLIER: '1000000', ...o.extraEnv,
@@ -130,4 +137,38 @@ export async function runChild<T>(args: string[]): Promise<T> {
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
   return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+/** One load series of an interleaved comparison: a name and what autocannon sends. */
+export interface Series { name: string; opts: AutocannonOpts }
+
+/**
+ * Interleaved rounds (A B C… A B C…): every series gets its warm-up once, then `rounds`
+ * measurements of `duration` seconds each, in turn, so that a change in the machine's load
+ * (it is shared) hits the baseline and the subjects alike. Returns each series' measurements
+ * in round order.
+ */
+export async function interleaved(series: Series[], rounds: number, duration: number): Promise<Map<string, Measured[]>> {
+  const out = new Map<string, Measured[]>(series.map((s) => [s.name, []]));
+  for (const s of series) await load({ ...s.opts, duration: 2 });
+  for (let r = 0; r < rounds; r++) {
+    for (const s of series) {
+      const m = await load({ ...s.opts, duration });
+      if (m.non2xx > 0 || m.errors > 0) throw new Error(`${s.name}: ${m.non2xx} non-2xx answers (${JSON.stringify(m.statuses)}), ${m.errors} errors — the figures would be meaningless`);
+      out.get(s.name)!.push(m);
+    }
+  }
+  return out;
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Per-round ratios subject/baseline: their median, min and max. */
+export function roundRatios(subject: Measured[], baseline: Measured[]): { median: number; min: number; max: number; each: number[] } {
+  const each = subject.map((m, i) => (baseline[i]!.rps > 0 ? m.rps / baseline[i]!.rps : 0));
+  return { median: median(each), min: Math.min(...each), max: Math.max(...each), each };
 }

@@ -24,7 +24,9 @@ export function svgChart(rows: Row[], title: string): string {
     const color = r.ok === true ? '#2e7d32' : r.ok === false ? '#c62828' : '#757575';
     parts.push(`<text x="10" y="${y + 15}">${esc(r.scenario.length > 58 ? r.scenario.slice(0, 57) + '…' : r.scenario)}</text>`);
     parts.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(r.ratio!) - left)}" height="${barH}" fill="${color}"/>`);
-    parts.push(`<text x="${x(r.ratio!) + 4}" y="${y + 15}">${r.ratio!.toFixed(2)}× (target ${esc(r.target)})</text>`);
+    if (r.ratioMin !== undefined && r.ratioMax !== undefined) parts.push(`<line x1="${x(r.ratioMin)}" y1="${y + barH / 2}" x2="${x(r.ratioMax)}" y2="${y + barH / 2}" stroke="#000" stroke-width="1.5"/>`);
+    const range = r.ratioMin !== undefined && r.ratioMax !== undefined ? ` [${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)}]` : '';
+    parts.push(`<text x="${x(Math.max(r.ratio!, r.ratioMax ?? 0)) + 4}" y="${y + 15}">${r.ratio!.toFixed(2)}×${range} (target ${esc(r.target)})</text>`);
     const t = /([0-9.]+)×/.exec(r.target);
     if (t) parts.push(`<line x1="${x(Number(t[1]))}" y1="${y - 2}" x2="${x(Number(t[1]))}" y2="${y + barH + 2}" stroke="#000" stroke-width="2"/>`);
   });
@@ -33,14 +35,15 @@ export function svgChart(rows: Row[], title: string): string {
 }
 
 export function markdownTable(rows: Row[]): string {
-  const lines = ['| scenario | measured | baseline (same run) | ratio | target | met |', '|---|---:|---|---:|---|---|'];
+  const lines = ['| scenario | measured | baseline (same run) | ratio (median of rounds, min–max) | target | met |', '|---|---:|---|---:|---|---|'];
   for (const r of rows) {
     if (r.skipped !== undefined) {
       lines.push(`| ${r.scenario} | skipped | ${r.baselineLabel} | – | ${r.target} | skipped: ${r.skipped} |`);
       continue;
     }
     const v = (n: number | null) => (n === null ? '–' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
-    lines.push(`| ${r.scenario} | ${v(r.measured)} ${r.unit} | ${r.baselineLabel}: ${v(r.baseline)} ${r.unit} | ${r.ratio === null ? '–' : r.ratio.toFixed(2) + '×'} | ${r.target} | ${r.ok === null ? '–' : r.ok ? 'yes' : 'NO'} |`);
+    const range = r.ratioMin !== undefined && r.ratioMax !== undefined ? ` (${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)})` : '';
+    lines.push(`| ${r.scenario} | ${v(r.measured)} ${r.unit} | ${r.baselineLabel}: ${v(r.baseline)} ${r.unit} | ${r.ratio === null ? '–' : r.ratio.toFixed(2) + '×' + range} | ${r.target} | ${r.ok === null ? '–' : r.ok ? 'yes' : 'NO'} |`);
   }
   return lines.join('\n');
 }

@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { defaultHashConcurrency } from '../../src/hashing/index.ts';
-import { credentials, load, measure, rssMb, runChild, startBare, startReference, startServer, USER, type Measured, type ServerProcess } from './lib.ts';
+import { benchStores } from '../bench-stores.ts';
+import { redisMissing } from '../../test/scale/services.ts';
+import { credentials, interleaved, load, measure, median, roundRatios, rssMb, runChild, SERVER_NODE_FLAGS, startReference, startServer, USER, type Measured, type ServerProcess } from './lib.ts';
 
 export interface Row {
   id: string;
@@ -22,15 +24,22 @@ export interface Row {
   ok: boolean | null;
   detail: string;
   skipped?: string;
+  /** Interleaved rows: the lowest and highest per-round ratio (`ratio` is their median). */
+  ratioMin?: number;
+  ratioMax?: number;
+  rounds?: number;
 }
 
 export interface BenchContext {
   duration: number;
   connections: number;
   tmp: string;
+  /** Interleaved comparisons: rounds, and seconds per measurement in a round. */
+  rounds: number;
+  roundSeconds: number;
   pgUrl: string | undefined;
-  /** Bare Koa serving the same JSON: started and measured once per run, on first use. */
-  bare(): Promise<{ server: ServerProcess; result: Measured }>;
+  /** Bare Koa serving the same JSON: one process for the whole run, started on first use. */
+  bare(): Promise<ServerProcess>;
   /** Peak RSS (MB) of every reference server process under load, by label. */
   peakRss: Record<string, number>;
 }
@@ -44,27 +53,41 @@ export interface Scenario {
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 const fmt = (m: Measured): string => `${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms`;
 
-async function usersMeRows(ctx: BenchContext, label: string, databaseUrl: string, idPrefix: string, withApiKey: boolean): Promise<Row[]> {
-  const { result: bare } = await ctx.bare();
+interface Subject { id: string; scenario: string; server: ServerProcess; headers: Record<string, string> }
+
+/**
+ * Each subject against bare Koa, in interleaved rounds (bare, subject 1, subject 2, … and
+ * again): the row's ratio is the median of the per-round ratios, with their range.
+ */
+async function againstBare(ctx: BenchContext, subjects: Subject[]): Promise<Row[]> {
+  const bare = await ctx.bare();
+  const series = [
+    { name: 'bare', opts: { url: `${bare.base}/users/me`, connections: ctx.connections, duration: ctx.roundSeconds } },
+    ...subjects.map((s) => ({ name: s.id, opts: { url: `${s.server.base}/users/me`, connections: ctx.connections, duration: ctx.roundSeconds, headers: s.headers } })),
+  ];
+  const runs = await interleaved(series, ctx.rounds, ctx.roundSeconds);
+  const bareRuns = runs.get('bare')!;
+  const bareRps = median(bareRuns.map((m) => m.rps));
+  return subjects.map((s) => {
+    const mine = runs.get(s.id)!;
+    const r = roundRatios(mine, bareRuns);
+    return {
+      id: s.id, scenario: s.scenario, measured: median(mine.map((m) => m.rps)), baseline: bareRps, unit: 'req/s',
+      baselineLabel: 'bare Koa, same JSON', ratio: r.median, ratioMin: r.min, ratioMax: r.max, rounds: ctx.rounds, target: '≥ 0.5×', ok: r.median >= 0.5,
+      detail: `per round (${ctx.rounds} × ${ctx.roundSeconds} s, interleaved with bare Koa): ${mine.map((m, i) => `${m.rps.toFixed(0)} vs ${bareRuns[i]!.rps.toFixed(0)} req/s (${r.each[i]!.toFixed(2)}×, p99 ${m.p99} vs ${bareRuns[i]!.p99} ms)`).join('; ')}`,
+    };
+  });
+}
+
+async function usersMeRows(ctx: BenchContext, label: string, databaseUrl: string, idPrefix: string): Promise<Row[]> {
   const ref = await startReference(label, { databaseUrl, outbox: path.join(ctx.tmp, `outbox-${idPrefix}`) });
   try {
     const { token, apiKey } = await credentials(ref.base);
-    const url = `${ref.base}/users/me`;
     ref.resetPeak();
-    const session = await measure(`${label} session`, { url, connections: ctx.connections, duration: ctx.duration, headers: { authorization: `Bearer ${token}` } });
-    const rows: Row[] = [{
-      id: `${idPrefix}-session`, scenario: `GET /users/me, session token (${label})`, measured: session.rps, baseline: bare.rps, unit: 'req/s',
-      baselineLabel: 'bare Koa, same JSON', ratio: ratio(session.rps, bare.rps), target: '≥ 0.5×', ok: ratio(session.rps, bare.rps) >= 0.5,
-      detail: `reference ${fmt(session)}; bare ${fmt(bare)}`,
-    }];
-    if (withApiKey) {
-      const key = await measure(`${label} API key`, { url, connections: ctx.connections, duration: ctx.duration, headers: { authorization: `Bearer ${apiKey}` } });
-      rows.push({
-        id: `${idPrefix}-api-key`, scenario: `GET /users/me, API key (${label})`, measured: key.rps, baseline: bare.rps, unit: 'req/s',
-        baselineLabel: 'bare Koa, same JSON', ratio: ratio(key.rps, bare.rps), target: '≥ 0.5×', ok: ratio(key.rps, bare.rps) >= 0.5,
-        detail: `reference ${fmt(key)}`,
-      });
-    }
+    const rows = await againstBare(ctx, [
+      { id: `${idPrefix}-session`, scenario: `GET /users/me, session token (${label})`, server: ref, headers: { authorization: `Bearer ${token}` } },
+      { id: `${idPrefix}-api-key`, scenario: `GET /users/me, API key (${label})`, server: ref, headers: { authorization: `Bearer ${apiKey}` } },
+    ]);
     ctx.peakRss[label] = ref.peakRssMb();
     return rows;
   } finally {
@@ -75,7 +98,7 @@ async function usersMeRows(ctx: BenchContext, label: string, databaseUrl: string
 const usersMe: Scenario = {
   id: 'users-me',
   title: '(1) authenticated GET /users/me vs bare Koa; (2) the same with an API key — SQLite file',
-  run: (ctx) => usersMeRows(ctx, 'SQLite', `sqlite:${path.join(ctx.tmp, 'bench.sqlite')}`, 'sqlite', true),
+  run: (ctx) => usersMeRows(ctx, 'SQLite', `sqlite:${path.join(ctx.tmp, 'bench.sqlite')}`, 'sqlite'),
 };
 
 /** Login at the real cost (logN 15), and GET /users/me during a login storm, on one server. */
@@ -130,7 +153,7 @@ const rss: Scenario = {
   id: 'rss',
   title: '(5) resident memory per server process under load',
   async run(ctx) {
-    const { server: bare } = await ctx.bare();
+    const bare = await ctx.bare();
     const entries = Object.entries(ctx.peakRss);
     if (entries.length === 0) return [{ id: 'rss', scenario: 'peak RSS under load', measured: null, baseline: null, unit: 'MB', baselineLabel: '', ratio: null, target: '≤ 150 MB', ok: null, detail: '', skipped: 'no reference server ran' }];
     const [worstLabel, worst] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
@@ -143,9 +166,13 @@ const rss: Scenario = {
   },
 };
 
+/**
+ * Row 1/2 on PostgreSQL, with the default store there (RATE_LIMIT_STORE=database: one counter
+ * upsert per request) and, for the limiter's cost, the same server with RATE_LIMIT_STORE=memory.
+ */
 const postgres: Scenario = {
   id: 'postgres',
-  title: '(6) authenticated GET /users/me on PostgreSQL vs bare Koa',
+  title: '(6) authenticated GET /users/me on PostgreSQL vs bare Koa (RATE_LIMIT_STORE database, and memory)',
   async run(ctx) {
     if (ctx.pgUrl === undefined) {
       return [{ id: 'pg-session', scenario: 'GET /users/me, session token (PostgreSQL)', measured: null, baseline: null, unit: 'req/s', baselineLabel: 'bare Koa, same JSON', ratio: null, target: '≥ 0.5×', ok: null, detail: '', skipped: 'neither BENCH_DATABASE_URL nor TEST_DATABASE_URL is set' }];
@@ -154,14 +181,53 @@ const postgres: Scenario = {
     const admin = new pg.Client({ connectionString: ctx.pgUrl });
     await admin.connect();
     await admin.query(`create schema "${schema}"`);
+    const servers: ServerProcess[] = [];
     try {
       const url = new URL(ctx.pgUrl);
       url.searchParams.set('options', `-c search_path=${schema}`);
-      return await usersMeRows(ctx, 'PostgreSQL', url.toString(), 'pg', true);
+      const start = async (store: string) => {
+        const s = await startReference(`PostgreSQL, ${store} store`, { databaseUrl: url.toString(), outbox: path.join(ctx.tmp, `outbox-pg-${store}`), extraEnv: { RATE_LIMIT_STORE: store } });
+        servers.push(s);
+        return { server: s, ...(await credentials(s.base)) };
+      };
+      const db = await start('database'); // migrates the schema first
+      const mem = await start('memory');
+      for (const s of servers) s.resetPeak();
+      const rows = await againstBare(ctx, [
+        { id: 'pg-session', scenario: 'GET /users/me, session, PostgreSQL, database store', server: db.server, headers: { authorization: `Bearer ${db.token}` } },
+        { id: 'pg-api-key', scenario: 'GET /users/me, API key, PostgreSQL, database store', server: db.server, headers: { authorization: `Bearer ${db.apiKey}` } },
+        { id: 'pg-session-memory-store', scenario: 'GET /users/me, session, PostgreSQL, memory store', server: mem.server, headers: { authorization: `Bearer ${mem.token}` } },
+      ]);
+      for (const s of servers) ctx.peakRss[s.name] = s.peakRssMb();
+      return rows;
     } finally {
+      for (const s of servers) await s.stop();
       await admin.query(`drop schema "${schema}" cascade`);
       await admin.end();
     }
+  },
+};
+
+/**
+ * Optional: scripts/bench-stores.ts — two instances on one PostgreSQL with each rate-limit
+ * store. Runs when a PostgreSQL URL is set and redis-server is installed; otherwise the row
+ * says why it was skipped.
+ */
+const stores: Scenario = {
+  id: 'stores',
+  title: '(8) rate-limit stores at scale: two instances on PostgreSQL, memory vs database vs Redis',
+  async run(ctx) {
+    const skipped = (why: string): Row[] => [{ id: 'stores', scenario: 'GET /users/me on 2 instances, per RATE_LIMIT_STORE', measured: null, baseline: null, unit: 'req/s', baselineLabel: 'memory store, same run', ratio: null, target: 'informational', ok: null, detail: '', skipped: why }];
+    if (ctx.pgUrl === undefined) return skipped('neither BENCH_DATABASE_URL nor TEST_DATABASE_URL is set');
+    const noRedis = redisMissing();
+    if (noRedis !== undefined) return skipped(`no Redis: ${noRedis}`);
+    const results = await benchStores({ databaseUrl: ctx.pgUrl, durationSeconds: ctx.roundSeconds, connections: Math.max(1, Math.ceil(ctx.connections / 2)), sessions: 10, log: (line) => process.stderr.write(line + '\n') });
+    const memory = results.find((r) => r.store === 'memory')!;
+    return results.map((r) => ({
+      id: `stores-${r.store}`, scenario: `2 instances on PostgreSQL, ${r.store} store`, measured: r.rps, baseline: memory.rps, unit: 'req/s',
+      baselineLabel: 'memory store (budgets not shared), same run', ratio: r.ratioToMemory, target: 'informational', ok: null,
+      detail: `${r.rps.toFixed(0)} req/s summed over ${r.instances} instances, p50 ${r.p50} ms, p99 ${r.p99} ms (each store run twice, ${ctx.roundSeconds} s, better run kept)`,
+    }));
   },
 };
 
@@ -182,7 +248,7 @@ const startup: Scenario = {
       await s.stop();
       return { ms, mb };
     };
-    const compiled = await once('compiled', ['dist/server/src/server.js']);
+    const compiled = await once('compiled', [...SERVER_NODE_FLAGS, 'dist/server/src/server.js']);
     const tsx = await once('tsx', ['--import', 'tsx', 'src/server.ts']);
     return [
       {
@@ -200,4 +266,4 @@ const startup: Scenario = {
 };
 
 /** Run in this order; append further scenarios here (the RSS row reads what ran before it). */
-export const scenarios: Scenario[] = [usersMe, loginAndStorm, postgres, rss, startup];
+export const scenarios: Scenario[] = [usersMe, loginAndStorm, postgres, rss, startup, stores];

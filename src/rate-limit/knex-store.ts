@@ -1,10 +1,22 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
+import { pgNamedRow } from '../db/fast-path/index.ts';
 import { isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
 
 const SWEEP_EVERY = 5000;
 /** Rows whose window opened longer ago than this are deleted now and then (longest window: 1 h). */
 const STALE_AFTER_MS = 24 * 3600 * 1000;
+
+// Closed: past its end, or opening in the future (the clock was moved back).
+const EXPIRED = '(rate_limits.window_start + ? <= ? OR rate_limits.window_start > ?)';
+const CONSUME = `INSERT INTO rate_limits ("key", window_start, "count") VALUES (?, ?, 1)
+       ON CONFLICT ("key") DO UPDATE SET
+         window_start = CASE WHEN ${EXPIRED} THEN excluded.window_start ELSE rate_limits.window_start END,
+         "count" = CASE WHEN ${EXPIRED} THEN 1
+                        WHEN rate_limits."count" <= ? THEN rate_limits."count" + 1
+                        ELSE rate_limits."count" END
+       RETURNING window_start, "count"`;
+type CounterRow = { window_start: number | string; count: number | string };
 
 /**
  * Budgets in the `rate_limits` table, shared by every server process on one database.
@@ -15,29 +27,23 @@ const STALE_AFTER_MS = 24 * 3600 * 1000;
 export class KnexRateLimiter implements RateLimiter {
   readonly #db: Knex;
   readonly #clock: Clock;
+  readonly #pg: boolean;
   #untilSweep = SWEEP_EVERY;
 
   constructor(db: Knex, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
+    this.#pg = (db.client as { config?: { client?: unknown } }).config?.client === 'pg';
   }
 
   async consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     const now = this.#clock.now();
     if (--this.#untilSweep <= 0) await this.#sweep(now);
-    // Closed: past its end, or opening in the future (the clock was moved back).
-    const expired = '(rate_limits.window_start + ? <= ? OR rate_limits.window_start > ?)';
-    const raw = await this.#db.raw(
-      `INSERT INTO rate_limits ("key", window_start, "count") VALUES (?, ?, 1)
-       ON CONFLICT ("key") DO UPDATE SET
-         window_start = CASE WHEN ${expired} THEN excluded.window_start ELSE rate_limits.window_start END,
-         "count" = CASE WHEN ${expired} THEN 1
-                        WHEN rate_limits."count" <= ? THEN rate_limits."count" + 1
-                        ELSE rate_limits."count" END
-       RETURNING window_start, "count"`,
-      [storedKey(policy, key), now, windowMs, now, now, windowMs, now, now, limit],
-    );
-    const row = firstRow(raw);
+    const values = [storedKey(policy, key), now, windowMs, now, now, windowMs, now, now, limit];
+    // PostgreSQL: a named prepared statement (one round trip, parsed and planned once per
+    // connection, no query builder); SQLite: knex.raw on the cached prepared statement.
+    const row = this.#pg ? await pgNamedRow<CounterRow>(this.#db, 'qz_rate_limit_consume', CONSUME, values) : firstRow(await this.#db.raw(CONSUME, values));
+    if (row === undefined) throw new Error('rate limit upsert returned no row');
     return resultOf(Number(row.window_start), Number(row.count), limit, windowMs, now);
   }
 
@@ -72,10 +78,8 @@ export class KnexRateLimiter implements RateLimiter {
   }
 }
 
-function firstRow(raw: unknown): { window_start: number | string; count: number | string } {
+function firstRow(raw: unknown): CounterRow | undefined {
   // better-sqlite3 gives an array of rows; pg gives { rows }.
   const rows = Array.isArray(raw) ? raw : (raw as { rows: unknown[] }).rows;
-  const row = rows[0] as { window_start: number | string; count: number | string } | undefined;
-  if (row === undefined) throw new Error('rate limit upsert returned no row');
-  return row;
+  return rows[0] as CounterRow | undefined;
 }

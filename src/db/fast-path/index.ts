@@ -118,18 +118,32 @@ interface KnexClientInternals {
   releaseConnection(conn: PgClient): Promise<unknown>;
 }
 
-function pgFastPath(db: Knex): FastPath {
+/**
+ * The first row of a named (server-side prepared) statement on one of knex's pooled PostgreSQL
+ * connections: one round trip, no query builder, no parse/plan on the server after the first
+ * use per connection. `text` uses `?` placeholders (no other question marks).
+ */
+export async function pgNamedRow<T>(db: Knex, name: string, text: string, values: unknown[]): Promise<T | undefined> {
   const client = db.client as unknown as KnexClientInternals;
-  const one = async <T>(name: string, text: string, values: unknown[]): Promise<T | undefined> => {
-    const conn = await client.acquireConnection();
-    try {
-      return (await conn.query({ name, text, values })).rows[0] as T | undefined;
-    } finally {
-      await client.releaseConnection(conn);
-    }
-  };
-  const sessionUserText = numbered(SESSION_USER);
-  const apiKeyUserText = numbered(API_KEY_USER_PG);
+  const conn = await client.acquireConnection();
+  try {
+    return (await conn.query({ name, text: numberedOnce(text), values })).rows[0] as T | undefined;
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+const numberedTexts = new Map<string, string>();
+function numberedOnce(sql: string): string {
+  let text = numberedTexts.get(sql);
+  if (text === undefined) numberedTexts.set(sql, (text = numbered(sql)));
+  return text;
+}
+
+function pgFastPath(db: Knex): FastPath {
+  const one = <T>(name: string, text: string, values: unknown[]): Promise<T | undefined> => pgNamedRow<T>(db, name, text, values);
+  const sessionUserText = SESSION_USER;
+  const apiKeyUserText = API_KEY_USER_PG;
   return {
     sessionUser: (sessionId, userId, now) => one('qz_session_user', sessionUserText, [sessionId, userId, now, true]),
     apiKeyUser: (keyHash) => one('qz_api_key_user', apiKeyUserText, [keyHash, true]),
