@@ -50,7 +50,7 @@ Usage: quazzar-conformance --base-url URL [options]
                             still happen)
   --strict                  a PARTIAL check (part of its requirement not verified, e.g. no
                             harness clock to wait out a lock) fails the exit status too
-  --seed N                  seed of the generated requests (GEN-01; printed in every report,
+  --seed N                  seed of the generated requests (GEN-01, GEN-02; printed in every report,
                             random by default): replays a run's generated requests
   --max-examples N          generated requests per operation (default 8)
   --har FILE                write every exchange as an HTTP Archive (secrets masked)
