@@ -19,7 +19,7 @@ export function createLogger(level: LogLevel, write: (line: string, isError: boo
   const min = RANK[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
     if (RANK[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }), RANK[lvl] >= RANK.warn);
+    write(JSON.stringify({ time: isoNow(), level: lvl, msg, ...fields }), RANK[lvl] >= RANK.warn);
   };
   return {
     debug: (msg, fields) => emit('debug', msg, fields),
@@ -27,6 +27,18 @@ export function createLogger(level: LogLevel, write: (line: string, isError: boo
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
   };
+}
+
+/** The current time as an ISO string, formatted once per millisecond (a loaded server logs many lines per ms). */
+let lastMs = -1;
+let lastIso = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 function defaultWrite(line: string, isError: boolean): void {

@@ -13,7 +13,7 @@ export interface AutocannonResult { duration: number; requests: Stats & { total:
 type AutocannonOpts = { url: string; connections: number; duration: number; method?: string; headers?: Record<string, string>; body?: string };
 const autocannon = createRequire(import.meta.url)('autocannon') as (opts: AutocannonOpts) => Promise<AutocannonResult>;
 
-export interface Measured { rps: number; p50: number; p99: number; requests: number; non2xx: number; errors: number; statuses: Record<string, number> }
+export interface Measured { rps: number; p50: number; p99: number; requests: number; non2xx: number; errors: number; statuses: Record<string, number>; /** CPU time (user + system) the server process spent per answered request, µs; set where the series names its server's pid. */ cpuUsPerRequest?: number }
 
 /** One autocannon run (the load generator lives in this process, each server in its own). */
 export async function load(opts: AutocannonOpts): Promise<Measured> {
@@ -53,6 +53,16 @@ export interface ServerProcess {
   resetPeak(): void;
   stop(): Promise<void>;
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in µs (/proc/<pid>/stat, clock ticks). */
+export function cpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0: utime is field 14, stime field 15.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux build this runs on (sysconf(_SC_CLK_TCK)); a 5 s run at 1,000 req/s spans hundreds of ticks. */
+const CLOCK_TICKS = 100;
 
 export function rssMb(pid: number): number {
   try {
@@ -140,7 +150,7 @@ export async function runChild<T>(args: string[]): Promise<T> {
 }
 
 /** One load series of an interleaved comparison: a name and what autocannon sends. */
-export interface Series { name: string; opts: AutocannonOpts }
+export interface Series { name: string; opts: AutocannonOpts; /** The server's pid: its CPU time per request is measured too. */ pid?: number }
 
 /**
  * Interleaved rounds (A B C… A B C…): every series gets its warm-up once, then `rounds`
@@ -153,7 +163,9 @@ export async function interleaved(series: Series[], rounds: number, duration: nu
   for (const s of series) await load({ ...s.opts, duration: 2 });
   for (let r = 0; r < rounds; r++) {
     for (const s of series) {
+      const cpuBefore = s.pid === undefined ? 0 : cpuUs(s.pid);
       const m = await load({ ...s.opts, duration });
+      if (s.pid !== undefined && m.requests > 0) m.cpuUsPerRequest = (cpuUs(s.pid) - cpuBefore) / m.requests;
       if (m.non2xx > 0 || m.errors > 0) throw new Error(`${s.name}: ${m.non2xx} non-2xx answers (${JSON.stringify(m.statuses)}), ${m.errors} errors — the figures would be meaningless`);
       out.get(s.name)!.push(m);
     }

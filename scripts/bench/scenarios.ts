@@ -51,6 +51,11 @@ export interface Scenario {
 }
 
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+/** µs of server CPU per answered request over a series' rounds (total CPU ÷ total answers). */
+const cpuPerRequest = (runs: Measured[]): number => {
+  const requests = runs.reduce((a, m) => a + m.requests, 0);
+  return requests > 0 ? runs.reduce((a, m) => a + (m.cpuUsPerRequest ?? 0) * m.requests, 0) / requests : 0;
+};
 const fmt = (m: Measured): string => `${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms`;
 
 interface Subject { id: string; scenario: string; server: ServerProcess; headers: Record<string, string> }
@@ -62,20 +67,29 @@ interface Subject { id: string; scenario: string; server: ServerProcess; headers
 async function againstBare(ctx: BenchContext, subjects: Subject[]): Promise<Row[]> {
   const bare = await ctx.bare();
   const series = [
-    { name: 'bare', opts: { url: `${bare.base}/users/me`, connections: ctx.connections, duration: ctx.roundSeconds } },
-    ...subjects.map((s) => ({ name: s.id, opts: { url: `${s.server.base}/users/me`, connections: ctx.connections, duration: ctx.roundSeconds, headers: s.headers } })),
+    { name: 'bare', pid: bare.child.pid, opts: { url: `${bare.base}/users/me`, connections: ctx.connections, duration: ctx.roundSeconds } },
+    ...subjects.map((s) => ({ name: s.id, pid: s.server.child.pid, opts: { url: `${s.server.base}/users/me`, connections: ctx.connections, duration: ctx.roundSeconds, headers: s.headers } })),
   ];
   const runs = await interleaved(series, ctx.rounds, ctx.roundSeconds);
   const bareRuns = runs.get('bare')!;
   const bareRps = median(bareRuns.map((m) => m.rps));
-  return subjects.map((s) => {
+  const bareCpu = cpuPerRequest(bareRuns);
+  return subjects.flatMap((s) => {
     const mine = runs.get(s.id)!;
     const r = roundRatios(mine, bareRuns);
-    return {
+    const cpu = cpuPerRequest(mine);
+    // CPU time per answered request of each server process, over all rounds: unlike req/s it
+    // does not depend on how much of the shared machine the process was given.
+    const cpuRow: Row = {
+      id: `${s.id}-cpu`, scenario: `${s.scenario}: CPU per request`, measured: cpu, baseline: bareCpu, unit: 'µs CPU/req',
+      baselineLabel: 'bare Koa, same JSON', ratio: ratio(bareCpu, cpu), target: '≥ 0.5× (bare µs ÷ server µs)', ok: ratio(bareCpu, cpu) >= 0.5,
+      detail: `user + system CPU of each server process (/proc/<pid>/stat) over its ${ctx.rounds} rounds ÷ answers: server ${cpu.toFixed(0)} µs, bare Koa ${bareCpu.toFixed(0)} µs per request; per round ${mine.map((m, i) => `${m.cpuUsPerRequest?.toFixed(0)} vs ${bareRuns[i]!.cpuUsPerRequest?.toFixed(0)}`).join(', ')} µs`,
+    };
+    return [{
       id: s.id, scenario: s.scenario, measured: median(mine.map((m) => m.rps)), baseline: bareRps, unit: 'req/s',
       baselineLabel: 'bare Koa, same JSON', ratio: r.median, ratioMin: r.min, ratioMax: r.max, rounds: ctx.rounds, target: '≥ 0.5×', ok: r.median >= 0.5,
       detail: `per round (${ctx.rounds} × ${ctx.roundSeconds} s, interleaved with bare Koa): ${mine.map((m, i) => `${m.rps.toFixed(0)} vs ${bareRuns[i]!.rps.toFixed(0)} req/s (${r.each[i]!.toFixed(2)}×, p99 ${m.p99} vs ${bareRuns[i]!.p99} ms)`).join('; ')}`,
-    };
+    }, cpuRow];
   });
 }
 

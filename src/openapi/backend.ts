@@ -35,8 +35,34 @@ class OpenAPI31Backend extends OpenAPIBackend {
       }
       return op;
     }) as typeof this.router.matchOperation;
+    // handleRequest parses the request twice: once before routing (for a preRoutingHandler,
+    // which this server has none of) and again with the matched operation. The first parse
+    // (headers re-keyed with lodash, cookies, a deep copy of the query) is only ever read by the
+    // notFound/methodNotAllowed hooks (method and path): keep just the normalised request there.
+    const parse = this.router.parseRequest.bind(this.router);
+    // The second parse, for the common request without a cookie, a query string or path
+    // parameters (GET /users/me), gives exactly what the general parse would, without lodash:
+    // lower-cased headers, no cookies, an empty query, no params; anything else takes the
+    // general parse.
+    this.router.parseRequest = ((req: Parameters<typeof parse>[0], operation?: Parameters<typeof parse>[1]) => {
+      if (operation === undefined) return { ...this.router.normalizeRequest(req), params: {}, query: {}, cookies: {}, requestBody: req.body };
+      const headers = req.headers as Record<string, string | string[] | undefined>;
+      if (headers.cookie !== undefined || hasKeys(req.query) || operation.path.includes('{') || (req.body !== undefined && typeof req.body !== 'object')) {
+        return parse(req, operation);
+      }
+      const lower: Record<string, string | string[] | undefined> = {};
+      for (const name of Object.keys(headers)) lower[name.toLowerCase()] = headers[name];
+      return { ...this.router.normalizeRequest(req), params: {}, headers: lower, query: {}, cookies: {}, requestBody: req.body };
+    }) as typeof this.router.parseRequest;
     return this;
   }
+}
+
+function hasKeys(query: unknown): boolean {
+  if (typeof query === 'string') return query.replace('?', '') !== '';
+  if (query === undefined || query === null) return false;
+  for (const _ in query as object) return true;
+  return false;
 }
 
 /**
