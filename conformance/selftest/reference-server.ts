@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -24,14 +24,9 @@ export interface RunningReference {
   close(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the suite's SMTP sink binds it later). */
-export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import { freePort } from './free-port.ts';
+
+export { freePort };
 
 export async function startReference(opts: { trustClientIpHeader?: boolean } = {}): Promise<RunningReference> {
   const trust = opts.trustClientIpHeader ?? true;

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +12,9 @@ import knex from 'knex';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
-/** A loopback port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../../conformance/selftest/free-port.ts';
+
+export { freePort };
 
 /** Thrown inside a waitFor probe to stop waiting at once. */
 export class GaveUp extends Error {}
