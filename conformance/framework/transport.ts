@@ -20,26 +20,43 @@ export interface RawResponse {
   error?: string;
 }
 
+// Keep-alive sockets: the server closes an idle one after its keep-alive timeout (Node's
+// default is 5 s) and a request written on it at that moment dies with "socket hang up".
+// Node's agent only honours the server's `Keep-Alive: timeout=N` hint (closing its free
+// sockets a second early) when the agent itself has a timeout, so it gets one; and a
+// request whose reused socket closes before any byte of an answer is sent once more on a
+// fresh socket (the server closed it idle, so it never read the request).
+const FREE_SOCKET_TIMEOUT_MS = 4_000;
+const agentOptions = { keepAlive: true, maxSockets: 64, timeout: FREE_SOCKET_TIMEOUT_MS };
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  'http:': new http.Agent(agentOptions),
+  'https:': new https.Agent(agentOptions),
 };
 
 /** `--insecure` / `--ca`: how the suite trusts the deployment's TLS certificate. */
 export function configureTls(opts: { insecure?: boolean; ca?: string }): void {
   agents['https:'].destroy();
-  agents['https:'] = new https.Agent({ keepAlive: true, maxSockets: 64, ...(opts.insecure ? { rejectUnauthorized: false } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
+  agents['https:'] = new https.Agent({ ...agentOptions, ...(opts.insecure ? { rejectUnauthorized: false } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
 }
 
-export function send(request: RawRequest): Promise<RawResponse> {
+export async function send(request: RawRequest): Promise<RawResponse> {
+  const { retryable, ...first } = await sendOnce(request);
+  if (!retryable) return first;
+  const { retryable: _, ...second } = await sendOnce(request);
+  return second;
+}
+
+function sendOnce(request: RawRequest): Promise<RawResponse & { retryable?: boolean }> {
   const started = performance.now();
   const url = new URL(request.url);
   const lib = url.protocol === 'https:' ? https : http;
   const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
   return new Promise((resolve) => {
-    const finish = (response: Omit<RawResponse, 'durationMs'>): void =>
+    let answered = false;
+    const finish = (response: Omit<RawResponse, 'durationMs'> & { retryable?: boolean }): void =>
       resolve({ ...response, durationMs: Math.round((performance.now() - started) * 10) / 10 });
     const req = lib.request(url, { method: request.method, headers: request.headers, agent }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -53,7 +70,10 @@ export function send(request: RawRequest): Promise<RawResponse> {
     });
     req.setTimeout(request.timeoutMs, () => req.destroy(new Error(`no answer within ${request.timeoutMs} ms`)));
     // A server may answer (413) and close before the whole body is written: keep its answer.
-    req.on('error', (error) => finish({ status: 0, headers: {}, text: '', error: error.message }));
+    req.on('error', (error: NodeJS.ErrnoException) => finish({
+      status: 0, headers: {}, text: '', error: error.message,
+      retryable: req.reusedSocket && !answered && (error.code === 'ECONNRESET' || error.code === 'EPIPE'),
+    }));
     if (request.body) req.end(request.body);
     else req.end();
   });
