@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppDeps, Principal } from '../deps.ts';
 import { fastPathOf } from '../db/fast-path/index.ts';
-import { fromDb, type UserRow } from '../users/repository.ts';
+import { profileFromDb, type ProfileRow } from '../users/repository.ts';
 
 export const API_KEY_PREFIX = 'qzk_';
 const API_KEY_SHAPE = /^qzk_[A-Za-z0-9_-]{43}$/;
@@ -20,11 +20,11 @@ export function hashApiKey(key: string): string {
 export async function authenticateApiKey(
   deps: AppDeps,
   presented: string,
-): Promise<{ principal: Extract<Principal, { kind: 'api_key' }>; user: UserRow } | null> {
+): Promise<{ principal: Extract<Principal, { kind: 'api_key' }>; user: ProfileRow } | null> {
   if (!API_KEY_SHAPE.test(presented)) return null;
   const hash = hashApiKey(presented);
   const row = await fastPathOf(deps.db, deps.config.database).apiKeyUser(hash);
-  const user = fromDb(row);
+  const user = profileFromDb(row);
   if (row === undefined || user === undefined || !user.is_active) return null;
   // The lookup went through an index on the hash; compare in constant time anyway, so the
   // decision never depends on a short-circuiting string comparison.

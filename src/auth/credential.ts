@@ -2,17 +2,17 @@ import type { AppDeps, Principal } from '../deps.ts';
 import { API_KEY_PREFIX, authenticateApiKey } from '../api-keys/authenticate.ts';
 import { verifyAccessToken } from '../sessions/access-token.ts';
 import { fastPathOf } from '../db/fast-path/index.ts';
-import { fromDb, type UserRow } from '../users/repository.ts';
+import { profileFromDb, type ProfileRow } from '../users/repository.ts';
 
 /**
  * What the Authorization header carried: nothing usable, a bad credential, or a principal.
  * Resolved once per request, then read by the `session` / `apiKey` security handlers and by
- * the token-keyed rate limit. `user` is the owner's row as read by that same query.
+ * the token-keyed rate limit. `user` is the owner's profile as read by that same query.
  */
 export type Credential =
   | { kind: 'none' }
   | { kind: 'invalid' }
-  | { kind: 'valid'; principal: Principal; user: UserRow };
+  | { kind: 'valid'; principal: Principal; user: ProfileRow };
 
 // RFC 6750 §2.1 b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -37,7 +37,7 @@ export async function resolveCredential(deps: AppDeps, authorization: string | u
   // A signed token is only as good as its session row: logout and resets revoke at once.
   // One query reads the live session and its active user (the user row also answers
   // GET /users/me); nothing is cached across requests (src/db/fast-path/).
-  const user = fromDb(await fastPathOf(deps.db, deps.config.database).sessionUser(claims.sessionId, claims.userId, now));
+  const user = profileFromDb(await fastPathOf(deps.db, deps.config.database).sessionUser(claims.sessionId, claims.userId, now));
   if (user === undefined) return { kind: 'invalid' };
   return { kind: 'valid', principal: { kind: 'session', userId: claims.userId, sessionId: claims.sessionId }, user };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SignJWT, jwtVerify } from 'jose';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TYPE, signAccessToken, verifyAccessToken } from './access-token.ts';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER, TOKEN_TYPE, signAccessToken, verifiedTokenCount, verifyAccessToken } from './access-token.ts';
 
 const secret = new TextEncoder().encode('unit-test-secret-0123456789abcdef-0123456789');
 const NOW_MS = 1_800_000_000_500;
@@ -109,5 +109,38 @@ describe('verifyAccessToken (node:crypto HMAC) decides as jose did', () => {
     expect(verifyAccessToken(secret, token, NOW_MS)).toEqual({ userId: USER, sessionId: SESSION });
     expect(verifyAccessToken(secret, token, NOW_MS + 59_000)).not.toBeNull();
     expect(verifyAccessToken(secret, token, (now + 60) * 1000)).toBeNull();
+  });
+
+  describe('tokens verified before (cached per secret)', () => {
+    it('still answer to the clock: refused before nbf and from exp on, accepted in between', async () => {
+      const key = new TextEncoder().encode('cache-test-secret-0123456789abcdef-0123456789');
+      const token = await forge({ key, claims: { nbf: now + 10, exp: now + 20 } });
+      expect(verifyAccessToken(key, token, NOW_MS)).toBeNull(); // not yet valid…
+      expect(verifiedTokenCount(key)).toBe(1); // …but its signature checked out
+      expect(verifyAccessToken(key, token, (now + 10) * 1000)).toEqual({ userId: USER, sessionId: SESSION });
+      expect(verifyAccessToken(key, token, (now + 19) * 1000)).not.toBeNull();
+      expect(verifyAccessToken(key, token, (now + 20) * 1000)).toBeNull();
+    });
+
+    it('are remembered under their own secret only, and forged ones are never remembered', async () => {
+      const a = new TextEncoder().encode('cache-test-secret-A-0123456789abcdef-01234567');
+      const b = new TextEncoder().encode('cache-test-secret-B-0123456789abcdef-01234567');
+      const token = await forge({ key: a });
+      expect(verifyAccessToken(a, token, NOW_MS)).not.toBeNull();
+      expect(verifyAccessToken(b, token, NOW_MS)).toBeNull();
+      const [h, p, s] = token.split('.') as [string, string, string];
+      for (let i = 0; i < 50; i++) verifyAccessToken(a, `${h}.${p}.${s.slice(0, -3)}${String(i).padStart(3, 'A')}`, NOW_MS);
+      expect(verifiedTokenCount(a)).toBe(1);
+      expect(verifiedTokenCount(b)).toBe(0);
+    });
+
+    it('are bounded: 10,000 per secret, the oldest forgotten first (and verified again when seen)', async () => {
+      const key = new TextEncoder().encode('cache-test-secret-bound-0123456789abcdef-0123');
+      const tokens = await Promise.all(Array.from({ length: 10_001 }, (_, i) => signAccessToken(key, { userId: USER, sessionId: `s-${i}` }, NOW_MS, 600)));
+      for (const t of tokens) expect(verifyAccessToken(key, t, NOW_MS)).not.toBeNull();
+      expect(verifiedTokenCount(key)).toBe(10_000);
+      expect(verifyAccessToken(key, tokens[0]!, NOW_MS)).toEqual({ userId: USER, sessionId: 's-0' });
+      expect(verifiedTokenCount(key)).toBe(10_000);
+    });
   });
 });

@@ -1,12 +1,12 @@
 import type { components } from '../../generated/api.d.ts';
-import type { UserRow } from './repository.ts';
+import type { ProfileRow, UserRow } from './repository.ts';
 
 type Schemas = components['schemas'];
 
 export const isoTime = (ms: number): string => new Date(ms).toISOString();
 
 /** The `User` schema (GET/PATCH /users/me). */
-export function toUser(u: UserRow): Schemas['User'] {
+export function toUser(u: ProfileRow): Schemas['User'] {
   return {
     id: u.id,
     email: u.email,

@@ -21,6 +21,24 @@ export interface UserRow {
   updated_at: number;
 }
 
+/** The public profile columns the authentication fast path reads (src/db/fast-path/). */
+export type ProfileRow = Pick<UserRow, 'id' | 'email' | 'full_name' | 'company_name' | 'phone' | 'is_active' | 'totp_enabled' | 'created_at'>;
+
+/** A raw profile row (either driver) with booleans and times normalised. */
+export function profileFromDb(row: Record<string, unknown> | undefined): ProfileRow | undefined {
+  if (row === undefined) return undefined;
+  return {
+    id: row.id as string,
+    email: row.email as string,
+    full_name: row.full_name as string,
+    company_name: (row.company_name ?? null) as string | null,
+    phone: (row.phone ?? null) as string | null,
+    is_active: Boolean(row.is_active),
+    totp_enabled: Boolean(row.totp_enabled),
+    created_at: Number(row.created_at),
+  };
+}
+
 /** Addresses are unique case-insensitively: stored as given, compared in this form. */
 export function normalizeEmail(email: string): string {
   return email.normalize('NFC').toLowerCase();

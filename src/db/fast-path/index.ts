@@ -14,9 +14,9 @@ import { selectRows } from '../raw-rows.ts';
  * as they are now, so a revocation committed by any instance holds on the next request.
  */
 export interface FastPath {
-  /** The `users` row of a live session (exists, this user's, not revoked, not expired) of an active user. */
+  /** The profile columns (PROFILE_COLUMNS) of the active user of a live session (exists, this user's, not revoked, not expired). */
   sessionUser(sessionId: string, userId: string, now: number): Promise<Record<string, unknown> | undefined>;
-  /** An unrevoked key of an active user, by its SHA-256: the key's columns (`ak_*`) and the user's. */
+  /** An unrevoked key of an active user, by its SHA-256: the key's columns (`ak_*`) and the user's profile columns. */
   apiKeyUser(keyHash: string): Promise<ApiKeyUserRow | undefined>;
   close(): void;
 }
@@ -29,13 +29,20 @@ export type ApiKeyUserRow = Record<string, unknown> & {
   ak_project_ids: string | null;
 };
 
-const SESSION_USER = `SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id
+/**
+ * The owner's public profile (what GET /users/me answers), not `users.*`: half the work per
+ * lookup, and no password hash or TOTP secret is read into memory on every request.
+ */
+export const PROFILE_COLUMNS = ['id', 'email', 'full_name', 'company_name', 'phone', 'is_active', 'totp_enabled', 'created_at'] as const;
+const PROFILE = PROFILE_COLUMNS.map((c) => `users.${c}`).join(', ');
+
+const SESSION_USER = `SELECT ${PROFILE} FROM sessions JOIN users ON users.id = sessions.user_id
   WHERE sessions.id = ? AND sessions.user_id = ? AND sessions.revoked_at IS NULL AND sessions.expires_at > ?
   AND users.is_active = ?`;
 
 const apiKeyUserSql = (aggregate: string) => `SELECT api_keys.id AS ak_id, api_keys.key_hash AS ak_key_hash,
   api_keys.last_used_at AS ak_last_used_at,
-  (SELECT ${aggregate} FROM api_key_projects WHERE api_key_projects.api_key_id = api_keys.id) AS ak_project_ids, users.*
+  (SELECT ${aggregate} FROM api_key_projects WHERE api_key_projects.api_key_id = api_keys.id) AS ak_project_ids, ${PROFILE}
   FROM api_keys JOIN users ON users.id = api_keys.user_id
   WHERE api_keys.key_hash = ? AND api_keys.revoked_at IS NULL AND users.is_active = ?`;
 const API_KEY_USER_SQLITE = apiKeyUserSql('group_concat(project_id)');
