@@ -1,5 +1,6 @@
 import { formatDuration } from '../framework/estimate.ts';
 import type { CheckResult, Exchange, RunResult } from '../framework/types.ts';
+import { securityOf } from '../requirements/evidence.ts';
 import { curlFor } from './curl.ts';
 import { maskExchange } from './mask.ts';
 
@@ -22,6 +23,7 @@ td.hit{background:#e3f5e9;text-align:center}td.miss{background:#fde7e5;text-alig
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:28rem;white-space:pre-wrap;word-break:break-all}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;color:#fff;font-weight:600}
 .ok{background:#17663a}.ko{background:#b3261e}details{margin:.5rem 0}summary{cursor:pointer}
+details.sec{margin:.2rem 0;font-size:.9em}details.sec p{margin:.2rem 0 .2rem 1rem}
 `;
 
 export function htmlReport(result: RunResult): string {
@@ -41,7 +43,7 @@ export function htmlReport(result: RunResult): string {
 ${profilesSection(result)}
 <h2>Requirements</h2>
 <table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>
-${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
+${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}${securityDetails(r)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
 </table>
 <h2>Coverage matrix</h2>
 ${coverageTable(result)}
@@ -56,6 +58,13 @@ ${all.filter((r) => r.outcome === 'skip').map((r) => `<p id="${esc(r.id)}"><b>${
 ${result.leftBehind.length ? `<ul>${result.leftBehind.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '<p>Nothing.</p>'}
 </body></html>
 `;
+}
+
+/** The SECURITY.md requirements the title cites, each text in a details element. */
+function securityDetails(r: CheckResult): string {
+  return securityOf(r)
+    .map((sec) => `<details class="sec"><summary>${esc(sec.id)} — ${esc(sec.title)}</summary><p>${esc(sec.text)}</p></details>`)
+    .join('');
 }
 
 function profilesSection(result: RunResult): string {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Exchange, RunResult } from '../framework/types.ts';
+import { consoleSummary } from './console.ts';
 import { curlFor } from './curl.ts';
 import { htmlReport } from './html.ts';
+import { jsonReport } from './json.ts';
 import { junitXml } from './junit.ts';
 import { maskExchange } from './mask.ts';
 
@@ -55,8 +57,8 @@ const result: RunResult = {
   capabilities: { smtp: false, harness: false, clientIp: false },
   checks: [
     { id: 'LOGIN-01', area: 'login', level: 'MUST', title: 'Login <works>', outcome: 'fail', reason: 'broke', findings: [{ message: 'broke & more', requirement: 'LOGIN-01', exchangeId: 7 }], notes: [], exchangeIds: [7], durationMs: 5 },
-    { id: 'TOTP-01', area: 'totp', level: 'MUST', title: 'needs smtp', outcome: 'skip', reason: 'needs an SMTP sink', findings: [], notes: [], exchangeIds: [], durationMs: 0 },
-    { id: 'LOGIN-03', area: 'login', level: 'SHOULD', title: 'timing', outcome: 'warn', reason: 'slow', findings: [{ message: 'slow', requirement: 'LOGIN-03' }], notes: [], exchangeIds: [], durationMs: 1 },
+    { id: 'TOTP-01', area: 'totp', level: 'MUST', title: 'needs smtp (SEC 13, 16)', outcome: 'skip', reason: 'needs an SMTP sink', findings: [], notes: [], exchangeIds: [], durationMs: 0 },
+    { id: 'LOGIN-03', area: 'login', level: 'SHOULD', title: 'timing (SEC 4)', outcome: 'warn', reason: 'slow', findings: [{ message: 'slow', requirement: 'LOGIN-03' }], notes: [], exchangeIds: [], durationMs: 1 },
   ],
   requirements: [],
   exchanges: [leaky],
@@ -89,5 +91,33 @@ describe('reports', () => {
     expect(html).toContain('curl -i');
     expect(html).toContain('NOT CONFORMANT');
     for (const secret of secrets) expect(html).not.toContain(secret);
+  });
+});
+
+describe('security requirements cited by titles (SEC n) in every report', () => {
+  it('JSON: each result has a security array with id, title and text', () => {
+    const json = JSON.parse(jsonReport(result)) as { checks: Array<{ id: string; security: Array<{ id: string; title: string; text: string }> }> };
+    const totp = json.checks.find((c) => c.id === 'TOTP-01')!;
+    expect(totp.security.map((s) => s.id)).toEqual(['SEC 13', 'SEC 16']);
+    expect(totp.security[0]!.text).toMatch(/160-bit secret/u);
+    expect(totp.security[1]!.title).toMatch(/^TOTP and backup codes: 5 backup codes/u);
+    expect(json.checks.find((c) => c.id === 'LOGIN-01')!.security).toEqual([]);
+  });
+
+  it('HTML: the text of each cited SEC in a details element', () => {
+    const html = htmlReport(result);
+    expect(html).toMatch(/<details class="sec"><summary>SEC 4 — Login and enumeration: [^<]*<\/summary><p>Unknown e-mail and wrong password: same status, same body, timing within ~20%\.<\/p><\/details>/u);
+  });
+
+  it('JUnit: the cited SEC texts as testcase properties', () => {
+    const xml = junitXml(result);
+    expect(xml).toContain('<property name="SEC 13" value="160-bit secret;');
+    expect(xml).toMatch(/name="LOGIN-03 [^"]*" time="[^"]*">\n {6}<properties>\n {8}<property name="SEC 4" value="Unknown e-mail/u);
+  });
+
+  it('console: under a failure or warning, the text of each SEC it cites', () => {
+    const lines = consoleSummary(result);
+    const at = lines.findIndex((l) => l.includes('WARN LOGIN-03'));
+    expect(lines.slice(at, at + 4).join('\n')).toContain('SEC 4: Unknown e-mail and wrong password');
   });
 });
