@@ -1,6 +1,7 @@
 import { formatDuration } from '../framework/estimate.ts';
 import type { CheckResult, Exchange, RunResult } from '../framework/types.ts';
 import { securityOf } from '../requirements/evidence.ts';
+import { pointersOf } from '../requirements/pointers.ts';
 import { curlFor } from './curl.ts';
 import { maskExchange } from './mask.ts';
 
@@ -23,7 +24,7 @@ td.hit{background:#e3f5e9;text-align:center}td.miss{background:#fde7e5;text-alig
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:28rem;white-space:pre-wrap;word-break:break-all}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;color:#fff;font-weight:600}
 .ok{background:#17663a}.ko{background:#b3261e}details{margin:.5rem 0}summary{cursor:pointer}
-details.sec{margin:.2rem 0;font-size:.9em}details.sec p{margin:.2rem 0 .2rem 1rem}
+details.sec,details.ptr{margin:.2rem 0;font-size:.9em}details.sec p{margin:.2rem 0 .2rem 1rem}details.ptr ul{margin:.2rem 0}
 `;
 
 export function htmlReport(result: RunResult): string {
@@ -43,7 +44,7 @@ export function htmlReport(result: RunResult): string {
 ${profilesSection(result)}
 <h2>Requirements</h2>
 <table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>
-${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}${securityDetails(r)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
+${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}${securityDetails(r)}${pointersDetails(r)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
 </table>
 <h2>Coverage matrix</h2>
 ${coverageTable(result)}
@@ -65,6 +66,13 @@ function securityDetails(r: CheckResult): string {
   return securityOf(r)
     .map((sec) => `<details class="sec"><summary>${esc(sec.id)} — ${esc(sec.title)}</summary><p>${esc(sec.text)}</p></details>`)
     .join('');
+}
+
+/** The contract locations (JSON pointers into generated/openapi.json) the result enforced. */
+function pointersDetails(r: CheckResult): string {
+  const pointers = pointersOf(r);
+  if (!pointers.length) return '';
+  return `<details class="ptr"><summary>enforces ${pointers.length} contract location${pointers.length === 1 ? '' : 's'}</summary><ul>${pointers.map((p) => `<li><code>${esc(p)}</code></li>`).join('')}</ul></details>`;
 }
 
 function profilesSection(result: RunResult): string {
