@@ -121,3 +121,40 @@ describe('security requirements cited by titles (SEC n) in every report', () => 
     expect(lines.slice(at, at + 4).join('\n')).toContain('SEC 4: Unknown e-mail and wrong password');
   });
 });
+
+describe('HTML: evidence of passing and partial checks', () => {
+  const many: Exchange[] = Array.from({ length: 25 }, (_, i) => ({
+    ...leaky,
+    id: 100 + i,
+    checkId: 'LOGIN-05',
+    // 23 identical login 200s, then a 401 and a getCurrentUser 200 late in the run
+    ...(i === 23 ? { status: 401 } : i === 24 ? { operationId: 'getCurrentUser', request: { ...leaky.request, method: 'GET', url: 'http://localhost:3000/users/me' } } : {}),
+  }));
+  const partialEx: Exchange = { ...leaky, id: 200, checkId: 'TOTP-06' };
+  const evidence: RunResult = {
+    ...result,
+    checks: [
+      ...result.checks,
+      { id: 'LOGIN-05', area: 'login', level: 'MUST', title: 'new session each login', outcome: 'pass', findings: [], notes: [], exchangeIds: many.map((e) => e.id), durationMs: 5 },
+      { id: 'TOTP-06', area: 'totp', level: 'MUST', title: 'codes', outcome: 'partial', notVerified: ['the window reopening'], findings: [], notes: [], exchangeIds: [200], durationMs: 5 },
+    ],
+    exchanges: [leaky, ...many, partialEx],
+  };
+
+  it('shows every passing and partial check\'s exchanges collapsed, at most 20 a check, one per operation and status first, secrets masked', () => {
+    const html = htmlReport(evidence);
+    const section = (id: string): string => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
+    const login05 = section('LOGIN-05');
+    expect(login05).toContain('<summary>25 exchanges, 20 shown</summary>');
+    expect(login05.match(/<details><summary>exchange #/gu)).toHaveLength(20);
+    expect(login05).not.toContain('<details open>');
+    expect(login05).toContain('exchange #123:'); // the 401, although late
+    expect(login05).toContain('exchange #124:'); // getCurrentUser, although late
+    expect(login05).not.toContain('exchange #122:');
+    expect(login05).toContain('… and 5 more (the HAR export');
+    const totp06 = section('TOTP-06');
+    expect(totp06).toContain('Not verified: the window reopening');
+    expect(totp06).toContain('exchange #200:');
+    for (const secret of secrets) expect(html).not.toContain(secret);
+  });
+});
