@@ -40,6 +40,15 @@ describe('masking', () => {
     expect(text).toContain('a@example.com');
   });
 
+  it('keeps a problem answer\'s error code (evidence) while masking TOTP codes', () => {
+    const problem = { type: 'https://app.quazzar.space/problems/invalid_totp_code', title: 'Invalid code', status: 401, code: 'invalid_totp_code' };
+    const masked = maskExchange({ ...leaky, status: 401, text: JSON.stringify(problem), body: problem });
+    expect(masked.body).toMatchObject({ code: 'invalid_totp_code' });
+    expect(masked.text).toContain('"code": "invalid_totp_code"');
+    expect(masked.request.body).toContain('"totp_code": "***"');
+    expect(JSON.stringify(maskExchange({ ...leaky, body: { code: '123456' }, text: '{"code":"123456"}' }))).not.toContain('123456');
+  });
+
   it('builds a curl command with the secrets masked', () => {
     const curl = curlFor(leaky);
     expect(curl).toMatch(/^curl -i \\\n {2}-X POST/u);
