@@ -23,6 +23,7 @@ import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
 import { writeHar } from './report/har.ts';
 import { consoleSummary } from './report/console.ts';
+import { annotateEvidence } from './requirements/pointers.ts';
 
 // The suite as a function: the CLI and the self-test both call runConformance().
 
@@ -217,6 +218,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   result.notImplemented = env.implementation!.entries();
   result.seed = options.seed!;
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
+  annotateEvidence(result, contract); // cited SEC texts and contract pointers, for the reports
   for (const line of consoleSummary(result)) log(line);
   if (options.harPath) {
     await writeHar(result, options.harPath);

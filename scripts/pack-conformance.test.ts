@@ -34,6 +34,8 @@ describe('npm run pack:conformance', () => {
       const tarball = packConformance(out);
       const listed = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
       expect(listed).toContain('package/conformance/bin.js');
+      // the security requirements the check titles cite (SEC n), read by the reports
+      expect(listed).toContain('package/conformance/requirements/security.json');
       expect(listed).toContain('package/generated/openapi.json');
       expect(listed).toContain('package/generated/harness.json');
       // released contracts, for `--contract 1.0.0` (conformance/framework/contract-version.ts)

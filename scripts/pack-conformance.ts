@@ -20,14 +20,15 @@ const CONTRACTS = [
   ...readdirSync(join(ROOT, 'openapi/releases')).filter((f) => /^\d+\.\d+\.\d+\.json$/u.test(f)).map((f) => `openapi/releases/${f}`),
 ];
 
-/** The suite's files: everything under conformance/ but its own tests and self-tests. */
+/** The suite's files: everything under conformance/ but its own tests and self-tests, with the
+ * data it reads at run time (conformance/requirements/security.json). */
 export function suiteFiles(dir = join(ROOT, 'conformance')): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name !== 'selftest') files.push(...suiteFiles(path));
-    } else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) || entry.name === 'bin.js') {
+    } else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) || entry.name.endsWith('.json') || entry.name === 'bin.js') {
       files.push(relative(ROOT, path));
     }
   }

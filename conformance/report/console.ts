@@ -1,6 +1,7 @@
 import { formatDuration } from '../framework/estimate.ts';
 import { profileLines } from '../framework/profiles.ts';
 import type { RunResult } from '../framework/types.ts';
+import { securityOf } from '../requirements/evidence.ts';
 
 /** The readable end-of-run summary (lines, printed by the caller). */
 export function consoleSummary(result: RunResult): string[] {
@@ -13,6 +14,7 @@ export function consoleSummary(result: RunResult): string[] {
       lines.push(`  ${r.outcome === 'fail' ? 'FAIL' : 'WARN'} ${r.id} ${r.level} — ${r.title}`);
       for (const f of r.findings.slice(0, 5)) lines.push(`       ${f.message}${f.exchangeId ? ` [#${f.exchangeId}]` : ''}`);
       if (r.findings.length > 5) lines.push(`       … ${r.findings.length - 5} more (see the HTML report)`);
+      for (const sec of securityOf(r)) lines.push(`       ${sec.id}: ${sec.text}`);
     }
   }
   const partial = all.filter((r) => r.outcome === 'partial');

@@ -1,17 +1,24 @@
 import { formatDuration } from '../framework/estimate.ts';
 import type { CheckResult, Exchange, RunResult } from '../framework/types.ts';
+import { securityOf } from '../requirements/evidence.ts';
+import { pointersOf } from '../requirements/pointers.ts';
 import { curlFor } from './curl.ts';
 import { maskExchange } from './mask.ts';
 
 // One self-contained page (inline CSS, no script, no external resource): summary, every
-// requirement's outcome, the coverage matrix, and each failure with its request, response
-// (secrets masked) and a curl command that reproduces it.
+// requirement's outcome (with the SEC texts it cites and the contract locations it enforced),
+// the coverage matrix, each failure with its request, response (secrets masked) and a curl
+// command that reproduces it, and the evidence of every passing and partial check: its
+// exchanges, collapsed, at most MAX_EVIDENCE_PER_CHECK of them (the HAR export has them all).
 
 const esc = (s: unknown): string =>
   String(s).replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;').replace(/"/gu, '&quot;');
 
 const MAX_BODY_CHARS = 4000;
 const MAX_EXCHANGES_PER_RESULT = 5;
+/** Exchanges shown per passing or partial check (one per operation and status first). */
+export const MAX_EVIDENCE_PER_CHECK = 20;
+const MAX_EVIDENCE_BODY_CHARS = 1500;
 
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1d2330}
@@ -22,6 +29,7 @@ td.hit{background:#e3f5e9;text-align:center}td.miss{background:#fde7e5;text-alig
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:28rem;white-space:pre-wrap;word-break:break-all}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;color:#fff;font-weight:600}
 .ok{background:#17663a}.ko{background:#b3261e}details{margin:.5rem 0}summary{cursor:pointer}
+details.sec,details.ptr{margin:.2rem 0;font-size:.9em}details.sec p{margin:.2rem 0 .2rem 1rem}details.ptr ul{margin:.2rem 0}
 `;
 
 export function htmlReport(result: RunResult): string {
@@ -41,7 +49,7 @@ export function htmlReport(result: RunResult): string {
 ${profilesSection(result)}
 <h2>Requirements</h2>
 <table><tr><th>outcome</th><th>id</th><th>level</th><th>requirement</th><th>reason</th></tr>
-${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td>${r.outcome === 'pass' ? esc(r.id) : `<a href="#${esc(r.id)}">${esc(r.id)}</a>`}</td><td>${r.level}</td><td>${esc(r.title)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
+${all.map((r) => `<tr><td class="${r.outcome}">${r.outcome.toUpperCase()}</td><td><a href="#${esc(r.id)}">${esc(r.id)}</a></td><td>${r.level}</td><td>${esc(r.title)}${securityDetails(r)}${pointersDetails(r)}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
 </table>
 <h2>Coverage matrix</h2>
 ${coverageTable(result)}
@@ -49,13 +57,30 @@ ${result.undocumented.length ? `<p class="fail">Answered but not documented: ${e
 <h2>Failures and warnings</h2>
 ${all.filter((r) => r.outcome === 'fail' || r.outcome === 'warn').map((r) => failureSection(r, byId)).join('\n') || '<p>None.</p>'}
 <h2>Partial</h2>
-${all.filter((r) => r.outcome === 'partial').map((r) => `<p id="${esc(r.id)}"><b>${esc(r.id)}</b> ${esc(r.title)} — not verified: ${esc((r.notVerified ?? []).join('; '))}</p>`).join('\n') || '<p>None.</p>'}
+${all.filter((r) => r.outcome === 'partial').map((r) => `<p><a href="#${esc(r.id)}"><b>${esc(r.id)}</b></a> ${esc(r.title)} — not verified: ${esc((r.notVerified ?? []).join('; '))}</p>`).join('\n') || '<p>None.</p>'}
+<h2>Evidence of passing and partial checks</h2>
+<p>Each check's exchanges (secrets masked), at most ${MAX_EVIDENCE_PER_CHECK} per check, one per operation and status first; <code>--har FILE</code> exports every exchange of the run.</p>
+${all.filter((r) => r.outcome === 'pass' || r.outcome === 'partial').map((r) => evidenceSection(r, byId)).join('\n') || '<p>None.</p>'}
 <h2>Skipped</h2>
 ${all.filter((r) => r.outcome === 'skip').map((r) => `<p id="${esc(r.id)}"><b>${esc(r.id)}</b> ${esc(r.title)} — ${esc(r.reason ?? '')}</p>`).join('\n') || '<p>None.</p>'}
 <h2>Left behind on the deployment</h2>
 ${result.leftBehind.length ? `<ul>${result.leftBehind.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '<p>Nothing.</p>'}
 </body></html>
 `;
+}
+
+/** The SECURITY.md requirements the title cites, each text in a details element. */
+function securityDetails(r: CheckResult): string {
+  return securityOf(r)
+    .map((sec) => `<details class="sec"><summary>${esc(sec.id)} — ${esc(sec.title)}</summary><p>${esc(sec.text)}</p></details>`)
+    .join('');
+}
+
+/** The contract locations (JSON pointers into generated/openapi.json) the result enforced. */
+function pointersDetails(r: CheckResult): string {
+  const pointers = pointersOf(r);
+  if (!pointers.length) return '';
+  return `<details class="ptr"><summary>enforces ${pointers.length} contract location${pointers.length === 1 ? '' : 's'}</summary><ul>${pointers.map((p) => `<li><code>${esc(p)}</code></li>`).join('')}</ul></details>`;
 }
 
 function profilesSection(result: RunResult): string {
@@ -99,12 +124,40 @@ ${r.notes.length ? `<p><small>${r.notes.map(esc).join('<br>')}</small></p>` : ''
 ${exchangeIds.map((id) => exchangeBlock(byId.get(id))).join('\n')}</section>`;
 }
 
-function exchangeBlock(ex: Exchange | undefined): string {
+/** A passing or partial check: what it did, collapsed. */
+function evidenceSection(r: CheckResult, byId: Map<number, Exchange>): string {
+  const { shown, more } = evidenceExchanges(r.exchangeIds.map((id) => byId.get(id)).filter((ex): ex is Exchange => ex !== undefined));
+  const total = shown.length + more;
+  return `<section id="${esc(r.id)}"><h3 class="${r.outcome}">${r.outcome.toUpperCase()} ${esc(r.id)} [${r.level}] ${esc(r.title)}</h3>
+${r.notVerified?.length ? `<p class="partial">Not verified: ${esc(r.notVerified.join('; '))}</p>` : ''}${r.notes.length ? `<p><small>${r.notes.map(esc).join('<br>')}</small></p>` : ''}
+${total ? `<details><summary>${total} exchange${total === 1 ? '' : 's'}${more ? `, ${shown.length} shown` : ''}</summary>
+${shown.map((ex) => exchangeBlock(ex, false)).join('\n')}
+${more ? `<p>… and ${more} more (the HAR export, <code>--har FILE</code>, has every exchange).</p>` : ''}</details>` : '<p><small>No exchange of its own (it judged the run\'s exchanges).</small></p>'}</section>`;
+}
+
+/** At most MAX_EVIDENCE_PER_CHECK exchanges, one per (operation or path, status) first, in run order. */
+export function evidenceExchanges(exchanges: Exchange[]): { shown: Exchange[]; more: number } {
+  if (exchanges.length <= MAX_EVIDENCE_PER_CHECK) return { shown: exchanges, more: 0 };
+  const picked = new Set<Exchange>();
+  const seen = new Set<string>();
+  for (const ex of exchanges) {
+    const key = `${ex.operationId ?? `${ex.request.method} ${ex.request.url.split('?')[0]}`} ${ex.status}`;
+    if (picked.size < MAX_EVIDENCE_PER_CHECK && !seen.has(key)) {
+      seen.add(key);
+      picked.add(ex);
+    }
+  }
+  for (const ex of exchanges) if (picked.size < MAX_EVIDENCE_PER_CHECK) picked.add(ex);
+  return { shown: exchanges.filter((ex) => picked.has(ex)), more: exchanges.length - picked.size };
+}
+
+function exchangeBlock(ex: Exchange | undefined, open = true): string {
   if (!ex) return '';
   const m = maskExchange(ex);
   const head = (h: Record<string, string>): string => Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\n');
-  const cut = (t: string): string => (t.length > MAX_BODY_CHARS ? `${t.slice(0, MAX_BODY_CHARS)}\n… (${t.length} chars)` : t);
-  return `<details open><summary>exchange #${ex.id}: ${esc(m.request.method)} ${esc(m.request.url)} → ${ex.status || esc(ex.error ?? 'no answer')} (${ex.durationMs} ms, client ${esc(ex.client)}, check ${esc(ex.checkId)})</summary>
+  const limit = open ? MAX_BODY_CHARS : MAX_EVIDENCE_BODY_CHARS;
+  const cut = (t: string): string => (t.length > limit ? `${t.slice(0, limit)}\n… (${t.length} chars)` : t);
+  return `<details${open ? ' open' : ''}><summary>exchange #${ex.id}: ${esc(m.request.method)} ${esc(m.request.url)} → ${ex.status || esc(ex.error ?? 'no answer')} (${ex.durationMs} ms, client ${esc(ex.client)}, check ${esc(ex.checkId)})</summary>
 <p><b>Request</b></p><pre>${esc(`${m.request.method} ${m.request.url}\n${head(m.request.headers)}${m.request.body !== undefined ? `\n\n${cut(m.request.body)}` : ''}`)}</pre>
 <p><b>Response</b></p><pre>${esc(`${ex.status}\n${head(m.headers)}\n\n${cut(m.text)}`)}</pre>
 <p><b>Reproduce</b></p><pre>${esc(curlFor(ex))}</pre>

@@ -27,7 +27,10 @@ export function maskValue(value: unknown, field?: string): unknown {
   if (typeof value === 'string') return field === 'qr_code' && value.length > 64 ? `${value.slice(0, 40)}… (${value.length} chars)` : maskText(value);
   if (Array.isArray(value)) return value.map((v) => maskValue(v));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v, k)]));
+    // An RFC 9457 problem's `code` is the documented error code (evidence), not a TOTP code.
+    const record = value as Record<string, unknown>;
+    const problem = typeof record['type'] === 'string' && typeof record['title'] === 'string' && typeof record['code'] === 'string';
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, problem && k === 'code' ? maskText(v as string) : maskValue(v, k)]));
   }
   return value;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Exchange, RunResult } from '../framework/types.ts';
+import { consoleSummary } from './console.ts';
 import { curlFor } from './curl.ts';
 import { htmlReport } from './html.ts';
+import { jsonReport } from './json.ts';
 import { junitXml } from './junit.ts';
 import { maskExchange } from './mask.ts';
 
@@ -38,6 +40,15 @@ describe('masking', () => {
     expect(text).toContain('a@example.com');
   });
 
+  it('keeps a problem answer\'s error code (evidence) while masking TOTP codes', () => {
+    const problem = { type: 'https://app.quazzar.space/problems/invalid_totp_code', title: 'Invalid code', status: 401, code: 'invalid_totp_code' };
+    const masked = maskExchange({ ...leaky, status: 401, text: JSON.stringify(problem), body: problem });
+    expect(masked.body).toMatchObject({ code: 'invalid_totp_code' });
+    expect(masked.text).toContain('"code": "invalid_totp_code"');
+    expect(masked.request.body).toContain('"totp_code": "***"');
+    expect(JSON.stringify(maskExchange({ ...leaky, body: { code: '123456' }, text: '{"code":"123456"}' }))).not.toContain('123456');
+  });
+
   it('builds a curl command with the secrets masked', () => {
     const curl = curlFor(leaky);
     expect(curl).toMatch(/^curl -i \\\n {2}-X POST/u);
@@ -55,8 +66,8 @@ const result: RunResult = {
   capabilities: { smtp: false, harness: false, clientIp: false },
   checks: [
     { id: 'LOGIN-01', area: 'login', level: 'MUST', title: 'Login <works>', outcome: 'fail', reason: 'broke', findings: [{ message: 'broke & more', requirement: 'LOGIN-01', exchangeId: 7 }], notes: [], exchangeIds: [7], durationMs: 5 },
-    { id: 'TOTP-01', area: 'totp', level: 'MUST', title: 'needs smtp', outcome: 'skip', reason: 'needs an SMTP sink', findings: [], notes: [], exchangeIds: [], durationMs: 0 },
-    { id: 'LOGIN-03', area: 'login', level: 'SHOULD', title: 'timing', outcome: 'warn', reason: 'slow', findings: [{ message: 'slow', requirement: 'LOGIN-03' }], notes: [], exchangeIds: [], durationMs: 1 },
+    { id: 'TOTP-01', area: 'totp', level: 'MUST', title: 'needs smtp (SEC 13, 16)', outcome: 'skip', reason: 'needs an SMTP sink', findings: [], notes: [], exchangeIds: [], durationMs: 0 },
+    { id: 'LOGIN-03', area: 'login', level: 'SHOULD', title: 'timing (SEC 4)', outcome: 'warn', reason: 'slow', findings: [{ message: 'slow', requirement: 'LOGIN-03' }], notes: [], exchangeIds: [], durationMs: 1 },
   ],
   requirements: [],
   exchanges: [leaky],
@@ -88,6 +99,71 @@ describe('reports', () => {
     expect(html).toContain('class="miss"');
     expect(html).toContain('curl -i');
     expect(html).toContain('NOT CONFORMANT');
+    for (const secret of secrets) expect(html).not.toContain(secret);
+  });
+});
+
+describe('security requirements cited by titles (SEC n) in every report', () => {
+  it('JSON: each result has a security array with id, title and text', () => {
+    const json = JSON.parse(jsonReport(result)) as { checks: Array<{ id: string; security: Array<{ id: string; title: string; text: string }> }> };
+    const totp = json.checks.find((c) => c.id === 'TOTP-01')!;
+    expect(totp.security.map((s) => s.id)).toEqual(['SEC 13', 'SEC 16']);
+    expect(totp.security[0]!.text).toMatch(/160-bit secret/u);
+    expect(totp.security[1]!.title).toMatch(/^TOTP and backup codes: 5 backup codes/u);
+    expect(json.checks.find((c) => c.id === 'LOGIN-01')!.security).toEqual([]);
+  });
+
+  it('HTML: the text of each cited SEC in a details element', () => {
+    const html = htmlReport(result);
+    expect(html).toMatch(/<details class="sec"><summary>SEC 4 — Login and enumeration: [^<]*<\/summary><p>Unknown e-mail and wrong password: same status, same body, timing within ~20%\.<\/p><\/details>/u);
+  });
+
+  it('JUnit: the cited SEC texts as testcase properties', () => {
+    const xml = junitXml(result);
+    expect(xml).toContain('<property name="SEC 13" value="160-bit secret;');
+    expect(xml).toMatch(/name="LOGIN-03 [^"]*" time="[^"]*">\n {6}<properties>\n {8}<property name="SEC 4" value="Unknown e-mail/u);
+  });
+
+  it('console: under a failure or warning, the text of each SEC it cites', () => {
+    const lines = consoleSummary(result);
+    const at = lines.findIndex((l) => l.includes('WARN LOGIN-03'));
+    expect(lines.slice(at, at + 4).join('\n')).toContain('SEC 4: Unknown e-mail and wrong password');
+  });
+});
+
+describe('HTML: evidence of passing and partial checks', () => {
+  const many: Exchange[] = Array.from({ length: 25 }, (_, i) => ({
+    ...leaky,
+    id: 100 + i,
+    checkId: 'LOGIN-05',
+    // 23 identical login 200s, then a 401 and a getCurrentUser 200 late in the run
+    ...(i === 23 ? { status: 401 } : i === 24 ? { operationId: 'getCurrentUser', request: { ...leaky.request, method: 'GET', url: 'http://localhost:3000/users/me' } } : {}),
+  }));
+  const partialEx: Exchange = { ...leaky, id: 200, checkId: 'TOTP-06' };
+  const evidence: RunResult = {
+    ...result,
+    checks: [
+      ...result.checks,
+      { id: 'LOGIN-05', area: 'login', level: 'MUST', title: 'new session each login', outcome: 'pass', findings: [], notes: [], exchangeIds: many.map((e) => e.id), durationMs: 5 },
+      { id: 'TOTP-06', area: 'totp', level: 'MUST', title: 'codes', outcome: 'partial', notVerified: ['the window reopening'], findings: [], notes: [], exchangeIds: [200], durationMs: 5 },
+    ],
+    exchanges: [leaky, ...many, partialEx],
+  };
+
+  it('shows every passing and partial check\'s exchanges collapsed, at most 20 a check, one per operation and status first, secrets masked', () => {
+    const html = htmlReport(evidence);
+    const section = (id: string): string => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
+    const login05 = section('LOGIN-05');
+    expect(login05).toContain('<summary>25 exchanges, 20 shown</summary>');
+    expect(login05.match(/<details><summary>exchange #/gu)).toHaveLength(20);
+    expect(login05).not.toContain('<details open>');
+    expect(login05).toContain('exchange #123:'); // the 401, although late
+    expect(login05).toContain('exchange #124:'); // getCurrentUser, although late
+    expect(login05).not.toContain('exchange #122:');
+    expect(login05).toContain('… and 5 more (the HAR export');
+    const totp06 = section('TOTP-06');
+    expect(totp06).toContain('Not verified: the window reopening');
+    expect(totp06).toContain('exchange #200:');
     for (const secret of secrets) expect(html).not.toContain(secret);
   });
 });
