@@ -106,11 +106,18 @@ export interface ReferenceOptions { databaseUrl: string; scryptLogN?: number; ou
  * throughput (docs/PERFORMANCE.md, row 5).
  */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4'];
+/**
+ * The environment `npm start` sets (package.json "start"; keep both the same): glibc's malloc
+ * serves every block over 128 KiB with mmap and unmaps it when freed, instead of raising that
+ * threshold on the first free and keeping scrypt's 32 MiB blocks (logN 15) resident in the
+ * arena of each thread-pool thread that ever hashed (docs/PERFORMANCE.md, row 5).
+ */
+export const SERVER_ENV = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' };
 
 /** The compiled reference server (dist/server, as `npm start` runs it), limits multiplied for load. */
 export function startReference(name: string, o: ReferenceOptions): Promise<ServerProcess> {
   return startServer(name, [...SERVER_NODE_FLAGS, ...(o.nodeArgs ?? []), 'dist/server/src/server.js'], {
-    NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: o.databaseUrl, SCRYPT_LOG_N: String(o.scryptLogN ?? 10),
+    ...SERVER_ENV, NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: o.databaseUrl, SCRYPT_LOG_N: String(o.scryptLogN ?? 10),
     JWT_SECRET: 'bench-only-secret-0123456789abcdef0123456789', DATA_ENCRYPTION_KEY: 'ab'.repeat(32), MAIL_OUTBOX_DIR: o.outbox,
     RATE_LIMIT_MULTIPLIER: '1000000', ...o.extraEnv,
   }, async (base) => (await fetch(`${base}/health`)).ok);

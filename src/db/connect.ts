@@ -1,13 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
-import pg from 'pg';
+import { createRequire } from 'node:module';
 import type { DatabaseConfig } from '../config.ts';
 import { closeFastPath, registerSqliteConnection } from './fast-path/index.ts';
 import { migrationSource } from './migration-source.ts';
 
-// int8 (bigint) columns hold epoch milliseconds, well inside Number's safe range.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+/**
+ * pg (~8 MB of RSS) is loaded only by a server configured for PostgreSQL; knex itself
+ * requires its driver lazily. int8 (bigint) columns hold epoch milliseconds, well inside
+ * Number's safe range.
+ */
+function preparePg(): void {
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+}
 
 // compileSqlOnError: false — by default knex writes a failed query into the error message
 // with its bound values interpolated (password hashes, e-mail addresses, token hashes), and
@@ -19,6 +26,7 @@ export const PG_TIMEOUTS = { connectMs: 2000, statementMs: 5000, acquireMs: 3000
 /** A knex instance for SQLite (better-sqlite3: WAL, foreign keys on) or PostgreSQL. */
 export function connectDatabase(database: DatabaseConfig): Knex {
   if (database.client === 'pg') {
+    preparePg();
     // Never wait long for a database that is away: connect, statement and pool-acquire
     // timeouts turn an outage into fast 503s (src/errors/unavailable.ts), not hanging requests.
     return withFastPathClosed(knex({

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter } from 'nodemailer';
 import { InFlight, type Mail, type Mailer } from './mailer.ts';
 
 /**
@@ -15,7 +16,8 @@ export class OutboxMailer implements Mailer {
   readonly #dir: string;
   readonly #from: string;
   readonly #note: (message: string) => void;
-  readonly #render = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  // nodemailer (~10 MB of RSS) is loaded with the first mail, not at start.
+  #render: Transporter | undefined;
   readonly #inFlight = new InFlight();
 
   constructor(dir: string, from: string, note: (message: string) => void) {
@@ -29,6 +31,7 @@ export class OutboxMailer implements Mailer {
   }
 
   async #write(mail: Mail): Promise<void> {
+    this.#render ??= loadNodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     const info = await this.#render.sendMail({ from: this.#from, ...mail });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const base = join(this.#dir, `${stamp}-${randomBytes(4).toString('hex')}`);
@@ -43,4 +46,9 @@ export class OutboxMailer implements Mailer {
   async close(): Promise<void> {
     await this.#inFlight.settle();
   }
+}
+
+/** nodemailer on first use (CommonJS, so a synchronous require). */
+export function loadNodemailer(): typeof import('nodemailer') {
+  return createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer');
 }

@@ -1,4 +1,5 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import { loadNodemailer } from './outbox-mailer.ts';
 import { InFlight, type Mail, type Mailer } from './mailer.ts';
 
 /** Sends through an SMTP relay. Pooled: a new connection per mail costs ~100 ms. */
@@ -9,7 +10,7 @@ export class SmtpMailer implements Mailer {
 
   /** `requireTls`: refuse to send unless the server upgrades the connection with STARTTLS. */
   constructor(smtpUrl: string, from: string, requireTls = false) {
-    this.#transport = nodemailer.createTransport({ url: smtpUrl, pool: true, requireTLS: requireTls });
+    this.#transport = loadNodemailer().createTransport({ url: smtpUrl, pool: true, requireTLS: requireTls });
     this.#from = from;
   }
 
