@@ -56,6 +56,7 @@ const failureBudgetRace: CheckDef = {
   title: 'x-rate-limit-failures holds under concurrency: limit + 20 parallel wrong passwords for one account from many addresses get at most `limit` 401s, the rest 429 (SEC 7)',
   needs: ['clientIp'],
   cost: { register: 1 },
+  hashes: 101, // limit wrong passwords (unpaced, from many addresses) and the registration
   // limit + 20 concurrent password hashes fill the deployment's hashing queue: a check running
   // alongside would meet its load shedding (503) — and would skew this one's race.
   exclusive: true,

@@ -109,6 +109,7 @@ const ipPolicies: CheckDef = {
   level: 'MUST',
   title: 'Every per-IP x-rate-limit refuses the (limit+1)th call of a window with 429, Retry-After (±2 s) and RateLimit headers (SEC 23)',
   cost: { register: 6, login: 11, 'password-reset-request': 4, 'password-reset-confirm': 11, health: 121 },
+  hashes: 0, // driven with {} bodies: 422 before any hash
   timeoutMs: 600_000,
   async run(ctx: CheckContext) {
     const policies = ctx.contract.policies().filter((p) => p.key === 'ip');
@@ -171,6 +172,7 @@ const accountFailures: CheckDef = {
   level: 'MUST',
   title: 'Failed logins are limited per account whatever the address: after the x-rate-limit-failures limit even the right password → 429; other accounts unaffected (SEC 7)',
   cost: { register: 2, login: 103 },
+  skipsAlone: true, // neither a client-ip header nor the harness: skipped (see below)
   timeoutMs: 600_000,
   async run(ctx: CheckContext) {
     const login = ctx.contract.operation('login');
@@ -258,6 +260,7 @@ const perAddress: CheckDef = {
   title: 'Per-IP budgets are kept per address and per policy: another client, and another policy of the same client, are not refused (SEC 23)',
   needs: ['clientIp'],
   cost: { login: 12, health: 1 },
+  hashes: 0,
   async run(ctx: CheckContext) {
     const login = ctx.contract.operation('login');
     const policy = login.rateLimit;
@@ -281,6 +284,7 @@ const spoofing: CheckDef = {
   level: 'MUST',
   title: 'A client cannot escape its budget with a forged X-Forwarded-For (only a configured trusted header counts) (SEC 24)',
   cost: { login: 12 },
+  hashes: 0,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     if (ctx.options.clientIpHeader?.toLowerCase() === 'x-forwarded-for') {

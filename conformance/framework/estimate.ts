@@ -1,19 +1,73 @@
+import { isExclusive } from './schedule.ts';
 import type { CheckDef, Contract } from './types.ts';
 
-// The run-time estimate printed before the run. With a trusted client-ip header (or a harness
-// that resets budgets) budgets do not bind. Otherwise every per-IP budget is shared by the whole
-// run: the estimate replays the checks in order against those budgets (each check's declared
-// `cost`), waiting for a window to reopen whenever one is spent — as the pacer will.
+// The run-time estimate printed before the run (and by --dry-run). Three parts:
+// - the deployment's password hashing: every register/login/reset-confirm the checks make
+//   hashes a password (their declared `cost`, or `hashes` when a check hashes more or less than
+//   its budget calls say: unpaced failures, 422s that never reach the hash). The reference
+//   server hashes one password at a time on a 2-core machine, so hashes do not overlap;
+// - the rest of each check (requests, validation): PER_CHECK_MS, divided by `--jobs` for the
+//   checks that may run alongside others (schedule.ts);
+// - with neither a trusted client-ip header nor a harness, the pacing waits: every per-IP
+//   budget is shared by the whole run, so the estimate replays the checks in order against
+//   those budgets, waiting for a window to reopen whenever one is spent — as the pacer will.
+//   Checks that skip in that mode (`skipsAlone`) cost nothing there.
 
-const PER_CHECK_MS = 100;
+declare module './types.ts' {
+  interface CheckDef {
+    /** Password hashes the check makes when it has addresses of its own (a trusted client-ip
+     * header), when that differs from the register/login/reset-confirm calls of its `cost`. */
+    hashes?: number;
+    /** With neither a client-ip header nor the harness the check skips: its cost is not spent. */
+    skipsAlone?: boolean;
+  }
+}
+
+/** Requests, validation and bookkeeping of one check, measured against the reference server
+ * with fast hashing (15.5 s for 97 checks). */
+const PER_CHECK_MS = 160;
 const WINDOW_MARGIN_MS = 1200;
+/** A password hash when the deployment was not measured (--dry-run): scrypt N=2^15, 2 cores. */
+export const ASSUMED_HASH_MS = 140;
+const HASHING = ['register', 'login', 'password-reset-confirm'];
 
-export function estimateRunMs(checks: CheckDef[], contract: Contract, sharedAddress: boolean): number {
-  if (!sharedAddress) return checks.length * PER_CHECK_MS;
+export interface EstimateMode {
+  /** A trusted client-ip header: every check has addresses of its own. */
+  clientIp: boolean;
+  harness: boolean;
+  jobs?: number;
+  /** What one password hash costs the deployment (measured by the preflight). */
+  hashMs: number;
+}
+
+/** Password hashes a check makes in this mode. */
+export function hashesOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness'>): number {
+  if (!mode.clientIp && !mode.harness && check.skipsAlone) return 0;
+  if (mode.clientIp && check.hashes !== undefined) return check.hashes;
+  return HASHING.reduce((n, policy) => n + (check.cost?.[policy] ?? 0), 0);
+}
+
+export function plannedHashes(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | 'harness'>): number {
+  return checks.reduce((n, c) => n + hashesOf(c, mode), 0);
+}
+
+export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: EstimateMode): number {
+  const shared = !mode.clientIp && !mode.harness;
+  if (!shared) {
+    // Parallel only with addresses of its own (runner.ts); hashing never overlaps.
+    const jobs = mode.clientIp ? Math.max(1, mode.jobs ?? 1) : 1;
+    let ms = 0;
+    for (const check of checks) ms += hashesOf(check, mode) * mode.hashMs + (isExclusive(check) ? PER_CHECK_MS : PER_CHECK_MS / jobs);
+    return ms;
+  }
   const policies = new Map(contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p]));
   const windows = new Map<string, { start: number; count: number }>();
   let now = 0;
   for (const check of checks) {
+    if (check.skipsAlone) {
+      now += PER_CHECK_MS;
+      continue;
+    }
     for (const [name, calls] of Object.entries(check.cost ?? {})) {
       const policy = policies.get(name);
       if (!policy) continue;
@@ -28,7 +82,7 @@ export function estimateRunMs(checks: CheckDef[], contract: Contract, sharedAddr
         if (left > 0) now = w.start + windowMs + WINDOW_MARGIN_MS;
       }
     }
-    now += PER_CHECK_MS;
+    now += PER_CHECK_MS + hashesOf(check, mode) * mode.hashMs;
   }
   return now;
 }
