@@ -10,7 +10,10 @@ import type { CheckDef } from './types.ts';
 // - it says so (`exclusive: true`), or it is one of the ids listed below.
 // Everything else gets its own simulated client address (`--client-ip-header`), its own
 // accounts and its own sessions, so it is independent. Without a client-ip header every check
-// shares one address and one set of budgets: the run stays serial whatever `--jobs` says.
+// shares one address and one set of budgets: the pacer counts every call atomically, so checks
+// that merely spend budgets may still overlap (one waits for the login window while another
+// uses the register budget: most of such a run is waiting), but a check that drives or judges
+// a budget (unpaced calls, a fresh window, a 429 provoked on purpose) runs alone there.
 
 declare module './types.ts' {
   interface CheckDef {
@@ -26,11 +29,15 @@ const TIMED = new Set(['LOGIN-03', 'RESET-11']);
 /** Words in a check's code that mean it touches run-wide state or measures time. */
 const RUN_WIDE = /\bharness\b|\.exchanges\(\)|\brunSoFar\(|\bsleep\(|\bserverTime\(|Totp|totpFlow|performance\.now|durationMs/u;
 
-export function isExclusive(check: CheckDef): boolean {
+/** Words in a check's code that mean it drives or judges a per-address budget. */
+const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(/u;
+
+export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean } = {}): boolean {
   if (check.exclusive !== undefined) return check.exclusive;
   if (TIMED.has(check.id)) return true;
   if (check.needs?.includes('harness')) return true;
-  return RUN_WIDE.test(check.run.toString());
+  const code = check.run.toString();
+  return RUN_WIDE.test(code) || (!!opts.sharedAddress && BUDGET_BOUND.test(code));
 }
 
 /**
