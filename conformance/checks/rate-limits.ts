@@ -283,7 +283,7 @@ const spoofing: CheckDef = {
   area,
   level: 'MUST',
   title: 'A client cannot escape its budget with a forged X-Forwarded-For (only a configured trusted header counts) (SEC 24)',
-  cost: { login: 12 },
+  cost: {}, // with one address, RATE-01 spent the login budget just before (429s do not count)
   hashes: 0,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
@@ -293,11 +293,20 @@ const spoofing: CheckDef = {
     const login = ctx.contract.operation('login');
     const policy = login.rateLimit;
     if (!policy || policy.key !== 'ip') ctx.skip('login has no per-IP limit');
-    const client = await freshClient(ctx, login);
-    await drive(ctx, policy, login, client);
+    // RATE-01 judged the count of a fresh window; here the budget only has to be spent. With
+    // one address it often still is (RATE-01 ran just before): no fresh window to wait for,
+    // no ten more logins.
+    const client = ctx.newClient();
+    let spent: Exchange | undefined;
+    for (let i = 0; i <= policy.limit && !spent; i += 1) {
+      const ex = await client.call('login', driveOpts(login));
+      if (ex.status === 429) spent = ex;
+    }
+    if (!spent) ctx.fail(`"${policy.policy}": ${policy.limit + 1} calls answered without a 429 (the limit is not enforced)`);
     const forged = await client.call('login', { ...driveOpts(login), headers: { 'x-forwarded-for': '203.0.113.77', 'x-real-ip': '203.0.113.78' } });
     ctx.expect(forged.status === 429, `with a forged X-Forwarded-For the exhausted client got ${forged.status}, expected 429`, forged);
   },
 };
 
-export const rateLimitsChecks: CheckDef[] = [ipPolicies, tokenPolicies, invalidTokenProbing, accountFailures, retryAfterHonoured, perAddress, spoofing];
+// RATE-07 right after RATE-01: with one address the login budget RATE-01 spent is still spent.
+export const rateLimitsChecks: CheckDef[] = [ipPolicies, spoofing, tokenPolicies, invalidTokenProbing, accountFailures, retryAfterHonoured, perAddress];

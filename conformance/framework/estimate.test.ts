@@ -40,7 +40,25 @@ describe('estimateRunMs', () => {
     const four = estimateRunMs(many, contract, { clientIp: true, harness: true, jobs: 4, hashMs: 100 });
     expect(four).toBeLessThan(serial);
     expect(four).toBeGreaterThanOrEqual(40 * 100);
-    // Without a client-ip header the run stays serial whatever --jobs says.
-    expect(estimateRunMs(many, contract, { clientIp: false, harness: true, jobs: 4, hashMs: 100 })).toBe(estimateRunMs(many, contract, { clientIp: false, harness: true, jobs: 1, hashMs: 100 }));
+  });
+
+  it('with one address, overlaps the waits of checks that spend different budgets under --jobs', () => {
+    const c2 = createContract({
+      openapi: '3.1.0',
+      paths: {
+        '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 10, window_seconds: 60, key: 'ip' } } },
+        '/register': { post: { operationId: 'register', responses: { '201': { description: 'ok' } }, 'x-rate-limit': { policy: 'register', limit: 5, window_seconds: 60, key: 'ip' } } },
+      },
+    });
+    const registers = check('A', { cost: { register: 6 } });
+    const logins = check('B', { cost: { login: 11 } });
+    const alone = { clientIp: false, harness: false, hashMs: 0 };
+    const serial = estimateRunMs([registers, logins], c2, { ...alone, jobs: 1 });
+    const two = estimateRunMs([registers, logins], c2, { ...alone, jobs: 2 });
+    expect(serial).toBeGreaterThan(120_000); // each waits a window, one after the other
+    expect(two).toBeLessThan(70_000); // both wait for their windows at the same time
+    // A check that drives a budget runs alone: no overlap for it.
+    const driver = check('C', { cost: { login: 11 }, exclusive: true });
+    expect(estimateRunMs([registers, driver], c2, { ...alone, jobs: 2 })).toBeGreaterThan(120_000);
   });
 });

@@ -30,7 +30,7 @@ const TIMED = new Set(['LOGIN-03', 'RESET-11']);
 const RUN_WIDE = /\bharness\b|\.exchanges\(\)|\brunSoFar\(|\bsleep\(|\bserverTime\(|Totp|totpFlow|performance\.now|durationMs/u;
 
 /** Words in a check's code that mean it drives or judges a per-address budget. */
-const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(/u;
+const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(|driveOpts\(/u;
 
 export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean } = {}): boolean {
   if (check.exclusive !== undefined) return check.exclusive;

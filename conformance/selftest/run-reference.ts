@@ -40,7 +40,8 @@ try {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
     reportDir: values['report-dir'] ?? null,
-    ...(values.jobs ? { jobs: Number(values.jobs) } : {}),
+    // Four at a time unless told: the independent checks overlap (schedule.ts says which).
+    jobs: Number(values.jobs ?? 4),
     ...(values.quiet ? { log: () => {} } : {}),
   };
   if (values['dry-run']) {
