@@ -73,4 +73,14 @@ describe('AccountPool', () => {
     // The shared session was not touched by any of it.
     expect(calls.filter((c) => c === 'register')).toHaveLength(1);
   });
+
+  it('gives the checks that need a second user one more shared account, registered once', async () => {
+    const { pool, ctx, calls } = fakeDeployment();
+    const owners = await Promise.all(Array.from({ length: 3 }, () => pool.factoryFor(ctx).other()));
+    const intruder = await pool.factoryFor(ctx).shared();
+    expect(new Set(owners.map((o) => o.account.email)).size).toBe(1);
+    expect(owners[0]!.account.email).not.toBe(intruder.account.email);
+    // Three checks, two accounts: two registrations and two logins instead of four and four.
+    expect(calls).toEqual(['register', 'login', 'register', 'login']);
+  });
 });

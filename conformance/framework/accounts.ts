@@ -25,6 +25,12 @@ declare module './types.ts' {
      * again once the suite saw it end.
      */
     scratch(): Promise<Session>;
+    /**
+     * A second shared account (with its own session), for checks that need two users: an owner
+     * whose objects the shared account must not reach. It too is only ever added to (projects,
+     * keys), never changed. Created by the first check that asks.
+     */
+    other(): Promise<Session>;
   }
 }
 
@@ -32,6 +38,7 @@ export class AccountPool {
   private counter = 0;
   private sharedSession: Promise<Session> | undefined;
   private scratchSession: Promise<Session> | undefined;
+  private otherSession: Promise<Session> | undefined;
 
   constructor(
     readonly runId: string,
@@ -64,6 +71,21 @@ export class AccountPool {
       ctx.expectStatus(ex, 200, `logging in as ${account.email}`);
       ctx.require(typeof ex.body?.access_token === 'string', 'login 200 without an access_token', ex);
       return { account, token: ex.body.access_token as string, exchange: ex };
+    };
+    /** One account's session, made once and logged in again once the suite saw it end. */
+    const reuse = async (slot: 'otherSession', make: () => Promise<Session>): Promise<Session> => {
+      if (!this[slot]) {
+        this[slot] = make();
+        this[slot].catch(() => (this[slot] = undefined));
+      }
+      const current = this[slot];
+      const session = await current;
+      if (this.tracker.isLive(session.token)) return session;
+      if (this[slot] === current) {
+        this[slot] = login(session.account);
+        this[slot].catch(() => (this[slot] = undefined));
+      }
+      return this[slot];
     };
     const factory: AccountFactory = {
       newEmail: () => this.newEmail(),
@@ -101,6 +123,7 @@ export class AccountPool {
         }
         return this.scratchSession;
       },
+      other: () => reuse('otherSession', async () => login(await create())),
     };
     return factory;
   }

@@ -61,7 +61,7 @@ export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: Esti
   if (!shared) {
     // Hashing never overlaps (one hash at a time); the rest of the parallel checks does.
     let ms = 0;
-    for (const check of checks) ms += hashesOf(check, mode) * perHash + (isExclusive(check, { sharedAddress: !mode.clientIp }) ? PER_CHECK_MS : PER_CHECK_MS / jobs);
+    for (const check of checks) ms += hashesOf(check, mode) * perHash + (isExclusive(check, { sharedAddress: !mode.clientIp, harness: mode.harness }) ? PER_CHECK_MS : PER_CHECK_MS / jobs);
     return ms;
   }
   // One address: every per-IP budget is shared by the whole run. The checks are replayed on
@@ -91,7 +91,7 @@ export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: Esti
   };
   const lanes: number[] = new Array(jobs).fill(0);
   for (const check of checks) {
-    if (jobs === 1 || isExclusive(check, { sharedAddress: true })) lanes.fill(replay(check, Math.max(...lanes)));
+    if (jobs === 1 || isExclusive(check, { sharedAddress: true, harness: false })) lanes.fill(replay(check, Math.max(...lanes)));
     else {
       const lane = lanes.indexOf(Math.min(...lanes));
       lanes[lane] = replay(check, lanes[lane]!);

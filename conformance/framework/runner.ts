@@ -45,7 +45,7 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
   let firstMustFailure: string | undefined;
   return schedule(checks, {
     jobs: deps.jobs ?? 1,
-    exclusive: (check) => isExclusive(check, { sharedAddress }),
+    exclusive: (check) => isExclusive(check, { sharedAddress, harness: deps.capabilities.harness }),
     stop: () => !!deps.interrupt?.aborted || (!!deps.failFast && firstMustFailure !== undefined),
     run: async (check) => {
       const result = await runOne(check, deps);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isExclusive, schedule } from './schedule.ts';
-import type { CheckDef } from './types.ts';
+import type { CheckContext, CheckDef } from './types.ts';
+
+// Stands for the TOTP flow helpers (lib/totp-flow.ts): only the name matters to isExclusive.
+const enableTotp = async (_ctx: CheckContext): Promise<void> => {};
 
 // --jobs: at most N at a time, exclusive tasks alone, results in task order, stop honoured.
 
@@ -68,5 +71,14 @@ describe('schedule', () => {
     expect([spends, provokes, fresh].map((c) => isExclusive(c, { sharedAddress: true }))).toEqual([false, true, true]);
     // With addresses of their own, none of them disturbs another.
     expect([spends, provokes, fresh].map((c) => isExclusive(c))).toEqual([false, false, false]);
+  });
+
+  it('runs TOTP flows alone only when they move the harness clock', () => {
+    const base = { area: 'totp', level: 'MUST' as const, title: 't' };
+    const totp: CheckDef = { ...base, id: 'T-01', run: async (ctx) => void (await enableTotp(ctx)) };
+    expect(isExclusive(totp)).toBe(true);
+    expect(isExclusive(totp, { harness: true })).toBe(true);
+    // Without a harness the flow sleeps for the next step in the check itself.
+    expect(isExclusive(totp, { harness: false, sharedAddress: true })).toBe(false);
   });
 });

@@ -4,7 +4,8 @@ import type { CheckDef } from './types.ts';
 // check finished, before the next starts) when another check could disturb it or be disturbed
 // by it:
 // - it moves the server clock, injects a fault or (de)activates an account through the harness
-//   (every concurrent token, budget window and shared account would feel it);
+//   (every concurrent token, budget window and shared account would feel it) — TOTP flows do
+//   so to reach the next code step when the run has a harness;
 // - it judges every exchange of the run (`ctx.exchanges()`), so it must see them all;
 // - it measures time (timing comparisons, step waits: concurrent load skews them);
 // - it says so (`exclusive: true`), or it is one of the ids listed below.
@@ -27,17 +28,21 @@ declare module './types.ts' {
 const TIMED = new Set(['LOGIN-03', 'RESET-11']);
 
 /** Words in a check's code that mean it touches run-wide state or measures time. */
-const RUN_WIDE = /\bharness\b|\.exchanges\(\)|\brunSoFar\(|\bsleep\(|\bserverTime\(|Totp|totpFlow|performance\.now|durationMs/u;
+const RUN_WIDE = /\bharness\b|\.exchanges\(\)|\brunSoFar\(|\bsleep\(|\bserverTime\(|performance\.now|durationMs/u;
+/** TOTP flows wait for the next code step: through the harness clock (run-wide) when there is
+ * one, else by sleeping in the check itself (disturbing nobody). */
+const TOTP_STEPS = /Totp|totpFlow/u;
 
 /** Words in a check's code that mean it drives or judges a per-address budget. */
 const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(|driveOpts\(/u;
 
-export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean } = {}): boolean {
+/** `harness: false`: the run has no harness (TOTP steps are then waited for in real time). */
+export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean; harness?: boolean } = {}): boolean {
   if (check.exclusive !== undefined) return check.exclusive;
   if (TIMED.has(check.id)) return true;
   if (check.needs?.includes('harness')) return true;
   const code = check.run.toString();
-  return RUN_WIDE.test(code) || (!!opts.sharedAddress && BUDGET_BOUND.test(code));
+  return RUN_WIDE.test(code) || (opts.harness !== false && TOTP_STEPS.test(code)) || (!!opts.sharedAddress && BUDGET_BOUND.test(code));
 }
 
 /**
