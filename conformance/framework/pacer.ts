@@ -52,6 +52,9 @@ export class Pacer {
   private readonly sleep: (ms: number) => Promise<void>;
   /** Total time spent waiting for budgets (reported). */
   waitedMs = 0;
+  /** Time each check (by its abort signal) spent waiting for budgets. */
+  private readonly waitedBy = new WeakMap<AbortSignal, number>();
+  private readonly waitingSince = new WeakMap<AbortSignal, number>();
 
   constructor(
     private readonly contract: Contract,
@@ -141,6 +144,13 @@ export class Pacer {
     await this.waitFor(slot.policy, slot.id, slot.policy.limit, signal, false);
   }
 
+  /** How long the check owning `signal` has waited for budgets so far (its timeout does not
+   * count that: with --jobs and one address, checks queue for the same windows). */
+  waitedFor(signal: AbortSignal): number {
+    const since = this.waitingSince.get(signal);
+    return (this.waitedBy.get(signal) ?? 0) + (since === undefined ? 0 : this.now() - since);
+  }
+
   /** Calls still available in a budget right now (for checks and tests). */
   remaining(policy: RateLimitPolicy, keys: PacerKeys): number {
     this.prune();
@@ -188,11 +198,16 @@ export class Pacer {
       }
       this.options.log?.(`  … waiting ${(waitMs / 1000).toFixed(1)} s for the "${policy.policy}" budget (${id.split('|')[1]})`);
       const started = this.now();
+      if (signal) this.waitingSince.set(signal, started);
       await Promise.race([
         this.sleep(w.provisional ? Math.min(waitMs, 200) : waitMs),
         new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
       ]);
       this.waitedMs += this.now() - started;
+      if (signal) {
+        this.waitingSince.delete(signal);
+        this.waitedBy.set(signal, (this.waitedBy.get(signal) ?? 0) + this.now() - started);
+      }
     }
   }
 

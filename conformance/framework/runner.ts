@@ -83,11 +83,23 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
     await Promise.race([
       check.run(ctx),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Settle the race first, so the verdict says "timed out", then stop the check's calls.
-          reject(new Error(`timed out after ${timeoutMs} ms`));
-          state.controller.abort();
-        }, timeoutMs);
+        // The time the check queued for a rate-limit budget is not its own: with --jobs and one
+        // address, checks wait for the same windows. The deadline moves by that much.
+        let credited = 0;
+        const arm = (ms: number): void => {
+          timer = setTimeout(() => {
+            const waited = deps.env.pacer.waitedFor(state.controller.signal);
+            if (waited > credited) {
+              arm(waited - credited);
+              credited = waited;
+              return;
+            }
+            // Settle the race first, so the verdict says "timed out", then stop the check's calls.
+            reject(new Error(`timed out after ${timeoutMs} ms${credited ? ` (plus ${Math.round(credited / 1000)} s waiting for rate-limit budgets)` : ''}`));
+            state.controller.abort();
+          }, ms);
+        };
+        arm(timeoutMs);
       }),
     ]);
   } catch (error) {
