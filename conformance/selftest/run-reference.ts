@@ -31,7 +31,18 @@ const ref = await startReference({ trustClientIpHeader: trust, scryptLogN });
 try {
   const only = list(values.only);
   const skip = list(values.skip);
+  // `timeout 900 npm run conformance:slow`: on SIGTERM (or Ctrl-C) the checks not started are
+  // skipped and the run still cleans up and prints its figures (unplanned 429 among them).
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupt.signal.aborted) process.exit(130);
+      console.error(`\n${signal}: finishing the running checks, then cleaning up and reporting`);
+      interrupt.abort();
+    });
+  }
   const options = {
+    interrupt: interrupt.signal,
     baseUrl: ref.url,
     tokenSigningKey: ref.tokenSigningKey,
     smtpPort: ref.smtpPort,
