@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AccountPool } from './accounts.ts';
 import { Tracker } from './tracker.ts';
 import type { CallOptions, Client, Exchange } from './types.ts';
@@ -82,5 +82,23 @@ describe('AccountPool', () => {
     expect(owners[0]!.account.email).not.toBe(intruder.account.email);
     // Three checks, two accounts: two registrations and two logins instead of four and four.
     expect(calls).toEqual(['register', 'login', 'register', 'login']);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('replaces a reused session before it outgrows x-recent-authentication (createApiKey would want the password again)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { pool, ctx, calls } = fakeDeployment();
+    const withContract = { ...ctx, contract: { document: { 'x-recent-authentication': { max_age_seconds: 600 } } } };
+    const first = await pool.factoryFor(withContract).shared();
+    vi.setSystemTime(Date.now() + 500_000);
+    expect((await pool.factoryFor(withContract).shared()).token).toBe(first.token);
+    vi.setSystemTime(Date.now() + 60_000); // 560 s: within a minute of the 600 s
+    const renewed = await pool.factoryFor(withContract).shared();
+    expect(renewed.token).not.toBe(first.token);
+    expect(renewed.account).toBe(first.account);
+    expect(calls).toEqual(['register', 'login', 'login']);
   });
 });

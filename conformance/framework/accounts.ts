@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Tracker } from './tracker.ts';
-import type { Account, AccountFactory, CheckContext, Client, Session } from './types.ts';
+import type { Account, AccountFactory, CheckContext, Client, Contract, Session } from './types.ts';
 
 // Accounts the suite creates live in the run's namespace (`qz-conf-<runid>-<n>@example.com`)
 // so that a run against a real deployment is recognisable and never touches anyone else's
@@ -39,6 +39,8 @@ export class AccountPool {
   private sharedSession: Promise<Session> | undefined;
   private scratchSession: Promise<Session> | undefined;
   private otherSession: Promise<Session> | undefined;
+  /** Local time of each login the pool made (token → ms). */
+  private readonly loggedInAt = new Map<string, number>();
 
   constructor(
     readonly runId: string,
@@ -51,7 +53,14 @@ export class AccountPool {
   }
 
   /** The factory a check sees: calls go through the check's own client and assertions. */
-  factoryFor(ctx: Pick<CheckContext, 'client' | 'expectStatus' | 'require'>): AccountFactory {
+  factoryFor(ctx: Pick<CheckContext, 'client' | 'expectStatus' | 'require'> & { contract?: Pick<Contract, 'document'> }): AccountFactory {
+    // A reused session older than x-recent-authentication (a run pacing itself for many
+    // minutes) would meet 403 reauthentication_required on createApiKey: it is replaced by a
+    // new login a minute before that.
+    const maxAgeS = Number(ctx.contract?.document?.['x-recent-authentication']?.max_age_seconds);
+    const maxAgeMs = Number.isFinite(maxAgeS) && maxAgeS > 0 ? Math.max(0, maxAgeS - 60) * 1000 : Number.POSITIVE_INFINITY;
+    const usable = (session: Session): boolean =>
+      this.tracker.isLive(session.token) && Date.now() - (this.loggedInAt.get(session.token) ?? Date.now()) < maxAgeMs;
     const create = async (opts: { password?: string; fullName?: string; companyName?: string; client?: Client } = {}): Promise<Account> => {
       const email = this.newEmail();
       const password = opts.password ?? strongPassword();
@@ -70,17 +79,21 @@ export class AccountPool {
       });
       ctx.expectStatus(ex, 200, `logging in as ${account.email}`);
       ctx.require(typeof ex.body?.access_token === 'string', 'login 200 without an access_token', ex);
+      this.loggedInAt.set(ex.body.access_token as string, Date.now());
       return { account, token: ex.body.access_token as string, exchange: ex };
     };
-    /** One account's session, made once and logged in again once the suite saw it end. */
-    const reuse = async (slot: 'otherSession', make: () => Promise<Session>): Promise<Session> => {
+    /** One account's session, made once; logged in again once the suite saw it end (a logout
+     * the deployment accepted, a 401) or it grew older than x-recent-authentication. A failure
+     * is retried by the next check rather than cached. */
+    type Slot = 'sharedSession' | 'scratchSession' | 'otherSession';
+    const reuse = async (slot: Slot, make: () => Promise<Session>): Promise<Session> => {
       if (!this[slot]) {
         this[slot] = make();
         this[slot].catch(() => (this[slot] = undefined));
       }
       const current = this[slot];
       const session = await current;
-      if (this.tracker.isLive(session.token)) return session;
+      if (usable(session)) return session;
       if (this[slot] === current) {
         this[slot] = login(session.account);
         this[slot].catch(() => (this[slot] = undefined));
@@ -92,37 +105,8 @@ export class AccountPool {
       newPassword: strongPassword,
       create,
       login,
-      shared: () => {
-        // Created once per run, by the first check that asks; a failure there is retried by
-        // the next check rather than cached.
-        if (!this.sharedSession) {
-          this.sharedSession = create().then((account) => login(account));
-          this.sharedSession.catch(() => (this.sharedSession = undefined));
-        }
-        return this.sharedSession.then((session) => {
-          if (!this.tracker.isLive(session.token)) {
-            this.sharedSession = login(session.account);
-            return this.sharedSession;
-          }
-          return session;
-        });
-      },
-      scratch: async () => {
-        const { account } = await factory.shared();
-        if (!this.scratchSession) {
-          this.scratchSession = login(account);
-          this.scratchSession.catch(() => (this.scratchSession = undefined));
-        }
-        const current = this.scratchSession;
-        const session = await current;
-        if (this.tracker.isLive(session.token)) return session;
-        // Ended (a logout the deployment accepted, a 401): one new login, shared by whoever asks.
-        if (this.scratchSession === current) {
-          this.scratchSession = login(account);
-          this.scratchSession.catch(() => (this.scratchSession = undefined));
-        }
-        return this.scratchSession;
-      },
+      shared: () => reuse('sharedSession', async () => login(await create())),
+      scratch: () => reuse('scratchSession', async () => login((await factory.shared()).account)),
       other: () => reuse('otherSession', async () => login(await create())),
     };
     return factory;
