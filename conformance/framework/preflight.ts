@@ -45,9 +45,3 @@ export async function measureHashMs(client: ContractClient): Promise<number> {
   }
   return Math.min(...samples);
 }
-
-/** Calls of the runnable checks that make the deployment hash a password (their declared cost). */
-export function hashingCalls(checks: CheckDef[]): number {
-  const hashing = ['register', 'login', 'password-reset-confirm'];
-  return checks.reduce((sum, c) => sum + hashing.reduce((n, policy) => n + (c.cost?.[policy] ?? 0), 0), 0);
-}
