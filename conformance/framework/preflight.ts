@@ -1,6 +1,6 @@
 import type { ContractClient } from './client.ts';
 import { send } from './transport.ts';
-import type { CheckDef, Contract } from './types.ts';
+import type { Contract } from './types.ts';
 
 // Before the run: is the base URL reachable, and does it serve THIS API (a clear usage error
 // instead of 70 failed checks)? Then one login of an unknown address measures what a password
