@@ -34,10 +34,11 @@ Usage: quazzar-conformance --base-url URL [options]
                             Without it every profile runs; a documented operation answering the
                             global 404 is reported once as NOT IMPLEMENTED and the checks that
                             need it are SKIPPED (not failed)
-  --jobs N                  run independent checks N at a time (default 1; only with
-                            --client-ip-header: each check then has its own address; checks
-                            that move the harness clock, time answers or judge the whole run
-                            still run alone)
+  --jobs N                  run independent checks N at a time (default 1; checks that move
+                            the harness clock, time answers or judge the whole run still run
+                            alone; without --client-ip-header all share one address, so the
+                            checks that drive or judge a rate limit run alone too, and the
+                            others overlap their waits for the documented windows)
   --header 'Name: value'    send this header with every request (repeatable), e.g. a gateway
                             key; its value is masked in every report
   --insecure                accept any TLS certificate of the deployment

@@ -8,7 +8,7 @@ import { cleanUp } from './framework/cleanup.ts';
 import { ContractClient, type ClientEnv } from './framework/client.ts';
 import { loadContract } from './framework/contract.ts';
 import { coverageMatrix } from './framework/coverage.ts';
-import { estimateRunMs, formatDuration } from './framework/estimate.ts';
+import { ASSUMED_HASH_MS, estimateRunMs, formatDuration, plannedHashes } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
@@ -17,7 +17,7 @@ import { NEED_REASON, runChecks } from './framework/runner.ts';
 import { requirementResults } from './framework/requirements.ts';
 import { Tracker } from './framework/tracker.ts';
 import { closeTransport, configureTls } from './framework/transport.ts';
-import { hashingCalls, measureHashMs, preflight } from './framework/preflight.ts';
+import { measureHashMs, preflight } from './framework/preflight.ts';
 import type { CheckDef, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
 import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
@@ -61,10 +61,10 @@ export function planRun(options: RunOptions): string[] {
       lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
     }
   }
-  const estimate = estimateRunMs(runnable, contract, !options.clientIpHeader && !options.harnessUrl);
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: options.jobs ?? 1, hashMs: ASSUMED_HASH_MS };
   lines.push(
-    `estimated run time: ${formatDuration(estimate)} plus the deployment's password hashing for ${hashingCalls(runnable)} register/login/reset calls ` +
-      `(a real run measures it first; about 0.1-0.2 s each against scrypt N=2^15)`,
+    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}, counting ${plannedHashes(runnable, mode)} password hashes at ${ASSUMED_HASH_MS} ms ` +
+      `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
   );
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
   return lines;
@@ -137,13 +137,14 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }));
-  const hashingMs = hashingCalls(runnable) * hashMs;
-  const estimatedMs = estimateRunMs(runnable, contract, !options.clientIpHeader && !harness) + hashingMs;
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: options.jobs ?? 1, hashMs };
+  const hashingMs = plannedHashes(runnable, mode) * hashMs;
+  const estimatedMs = estimateRunMs(runnable, contract, mode);
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
   log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
-  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${hashingCalls(runnable)} such calls planned: ${formatDuration(hashingMs)})`);
+  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${plannedHashes(runnable, mode)} hashes planned: ${formatDuration(hashingMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
 
   const leftBehind: string[] = [];

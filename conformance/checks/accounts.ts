@@ -60,6 +60,7 @@ const weakPasswords: CheckDef = {
   level: 'MUST',
   title: 'Common passwords and a password equal to the e-mail are refused with 422 weak_password pointing at /password (SEC 1)',
   cost: { register: COMMON_LONG_PASSWORDS.length + 1 },
+  hashes: 0, // refused 422 before any hash
   async run(ctx: CheckContext) {
     for (const password of COMMON_LONG_PASSWORDS) {
       const ex = await ctx.call('register', { body: registerBody(ctx, password) });

@@ -94,6 +94,7 @@ const positiveGenerated: CheckDef = {
   level: 'MUST',
   title: 'Generated VALID bodies (built from each request schema: types, formats, patterns, lengths, enums, optional properties) are never refused as malformed: no validation_failed/malformed_json/415/413 and no 5xx, only documented business answers (fast-check, --seed, shrunk to a minimal request)',
   cost: { register: 1, login: 1 },
+  hashes: 55, // with the default 8 examples: generated registrations, logins, password changes
   async run(ctx: CheckContext) {
     const seed = generativeSeed(ctx);
     const numRuns = ctx.options.maxExamples ?? 8;

@@ -86,7 +86,7 @@ const negativeGenerated: CheckDef = {
   area: 'negative',
   level: 'MUST',
   title: 'Generated invalid bodies (every schema keyword: type, nullability, pattern, format, enum, min/maxLength, required, additionalProperties) answer 422 validation_failed on every operation (fast-check, --seed, shrunk to a minimal request)',
-  cost: { login: 1 },
+  cost: {}, // the scratch session's login is paid once per run (ownToken)
   async run(ctx: CheckContext) {
     const seed = generativeSeed(ctx);
     const numRuns = ctx.options.maxExamples ?? 8;

@@ -34,7 +34,7 @@ const controlCharacters: CheckDef = {
   area,
   level: 'MUST',
   title: 'A NUL (or other control character) in a name answers 422 validation_failed pointing at the field, never a 5xx (names are patterned in the contract)',
-  cost: { login: 1, register: 1 },
+  cost: { register: 2 }, // two refused registrations; the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();
     let sent = 0;
@@ -65,7 +65,7 @@ const unicodeKept: CheckDef = {
   area,
   level: 'MUST',
   title: 'A name with right-to-left text, combining marks and astral emoji is stored and returned exactly as sent',
-  cost: { login: 1 },
+  cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();
     const created = await ctx.call('createProject', { token, body: { name: UNICODE_NAME } });
@@ -81,7 +81,7 @@ const undeclaredQuery: CheckDef = {
   area,
   level: 'MUST',
   title: 'Query parameters an operation does not declare are ignored (200, not 422), like unknown headers',
-  cost: { login: 1 },
+  cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();
     const health = await ctx.call('getHealth', { query: { _: '1700000000000', unexpected: 'x' } });
@@ -96,7 +96,7 @@ const undecodablePath: CheckDef = {
   area,
   level: 'MUST',
   title: 'Malformed percent-encoding (%zz, a lone %, an encoded lone surrogate) in a path parameter answers 422 validation_failed, elsewhere 404 not_found; never a 5xx',
-  cost: { login: 1 },
+  cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();
     const template = ctx.contract.operations.find((op) => op.method === 'GET' && /\{[^}]+\}/u.test(op.path));

@@ -65,6 +65,7 @@ const timing: CheckDef = {
   level: 'SHOULD',
   title: 'Unknown e-mail and wrong password take about as long: no significant difference of tens of ms (interleaved samples, Mann–Whitney test, bootstrap interval): no timing enumeration (SEC 4)',
   cost: { login: TIMING_SAMPLES * 2 + 1 },
+  hashes: TIMING_SAMPLES_WITH_ADDRESSES * 2 + 1,
   async run(ctx: CheckContext) {
     const { account } = await ctx.accounts.shared();
     // With distinct addresses the login budget never binds: more samples, a sharper test.

@@ -224,6 +224,7 @@ const badTokens: CheckDef = {
   level: 'MUST',
   title: 'Confirm refuses a token it never issued, well-formed or not (400 invalid_reset_token), and one outside the schema (422)',
   cost: { 'password-reset-confirm': 3 },
+  hashes: 0,
   async run(ctx: CheckContext) {
     const unknown = await confirmReset(ctx, randomBytes(32).toString('base64url'), ctx.accounts.newPassword());
     expectProblem(ctx, unknown, 400, 'invalid_reset_token', 'a well-formed token that was never issued');

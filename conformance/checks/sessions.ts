@@ -22,7 +22,7 @@ const forgedTokens: CheckDef = {
   area,
   level: 'MUST',
   title: 'Forged tokens are refused with 401: alg none, HS512, bad signature, tampered claims, wrong iss/aud/typ, no exp (SEC 8)',
-  cost: { register: 1, login: 1 },
+  cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();
     const forged = { ...forgeAll(token), 'random string': `not-a-token-${ctx.runId}`, 'token without signature part': token.split('.').slice(0, 2).join('.') };

@@ -19,7 +19,7 @@ const currentUser: CheckDef = {
   area,
   level: 'MUST',
   title: 'GET /users/me returns the authenticated account (id, e-mail, name, active, TOTP off for a fresh account), with or without an undeclared query parameter',
-  cost: { register: 1, login: 1 },
+  cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const session = await ctx.accounts.shared();
     const ex = await ctx.call('getCurrentUser', { token: session.token });

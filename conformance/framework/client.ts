@@ -89,7 +89,9 @@ export class ContractClient implements Client {
       ...(env.tracker.isLive(opts.token) ? { token: opts.token! } : {}),
       ...(op?.rateLimitFailures && isRecord(opts.body) && typeof opts.body['email'] === 'string'
         ? { email: opts.body['email'].toLowerCase() }
-        : {}),
+        : env.tracker.emailOf(opts.token) !== undefined
+          ? { email: env.tracker.emailOf(opts.token)!.toLowerCase() }
+          : {}),
     };
     const absent = op && env.implementation?.known(op);
     if (absent) throw absent;

@@ -8,6 +8,15 @@ const contract = createContract({
   paths: {
     '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 2, window_seconds: 60, key: 'ip' }, 'x-rate-limit-failures': { policy: 'login-failures', limit: 3, window_seconds: 3600, key: 'account' } } },
     '/me': { get: { operationId: 'me', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'authenticated', limit: 5, window_seconds: 60, key: 'token' } } },
+    // Declares only the token budget, but a wrong current password spends login's failure budget.
+    '/me/password': {
+      post: {
+        operationId: 'change',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { current_password: { type: 'string' }, new_password: { type: 'string' } } } } } },
+        responses: { '200': { description: 'ok' } },
+        'x-rate-limit': { policy: 'authenticated', limit: 5, window_seconds: 60, key: 'token' },
+      },
+    },
   },
 });
 
@@ -126,6 +135,46 @@ describe('Pacer', () => {
     expect(pacer.remaining(me.rateLimit!, { ip: 'a', token: 't1' })).toBe(4);
     expect(pacer.remaining(me.rateLimit!, { ip: 'a', token: 't2' })).toBe(5);
     expect(pacer.remaining(me.rateLimit!, { ip: 'a' })).toBe(5);
+  });
+});
+
+describe('Pacer and budgets an operation does not declare', () => {
+  const user = { ip: 'a', token: 't1', email: 'u@example.com' };
+  const failuresSpent = { status: 429, code: 'rate_limited', headers: { 'retry-after': '3000', 'ratelimit-policy': '"login-failures";q=3;w=3600', ratelimit: '"login-failures";r=0;t=3000' } };
+
+  it('attributes a 429 to the policy it names (login-failures per account), not to the operation\'s own token budget', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const change = contract.operation('change');
+    const me = contract.operation('me');
+    pacer.settle(change, user, await pacer.acquire(change, user, true), failuresSpent);
+    // The session's own budget is untouched (the 429 did not count): other calls go on at once.
+    expect(pacer.remaining(me.rateLimit!, user)).toBe(5);
+    const started = clock.now;
+    for (let i = 0; i < 5; i += 1) await pacer.acquire(me, user, true);
+    expect(clock.now).toBe(started);
+    // The account's failure budget is the one spent: the same account's login, and the next
+    // changePassword, fail at once instead of stalling the run for an hour.
+    const failures = contract.operation('login').rateLimitFailures!;
+    expect(pacer.remaining(failures, user)).toBe(0);
+    await expect(pacer.acquire(change, user, true)).rejects.toThrow(/"login-failures" budget/u);
+    await expect(pacer.acquire(contract.operation('login'), { ip: 'b', email: user.email }, true)).rejects.toThrow(/"login-failures" budget/u);
+    // Another account is not concerned.
+    await pacer.acquire(change, { ip: 'a', token: 't2', email: 'other@example.com' }, true);
+    expect(clock.now).toBe(started);
+  });
+
+  it('counts wrong current passwords against the account failure budget and plans the next reauthenticating call', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, { ...options, maxWaitMs: Number.POSITIVE_INFINITY });
+    const change = contract.operation('change');
+    const wrong = { status: 403, code: 'invalid_current_password', headers: {} };
+    for (let i = 0; i < 3; i += 1) pacer.settle(change, user, await pacer.acquire(change, user, true), wrong);
+    expect(pacer.remaining(contract.operation('login').rateLimitFailures!, user)).toBe(0);
+    // The 4th would be the server's 429: the pacer waits for the failure window instead.
+    const started = clock.now;
+    await pacer.acquire(change, user, true);
+    expect(clock.now - started).toBeGreaterThanOrEqual(3_600_000);
   });
 });
 

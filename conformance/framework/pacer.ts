@@ -24,7 +24,7 @@ export interface PacerKeys {
   ip: string;
   /** The bearer credential, when the suite believes it valid (keys the token budgets). */
   token?: string;
-  /** The account e-mail (login), normalised by the caller. */
+  /** The account e-mail (login's body, or the bearer session's account), normalised by the caller. */
   email?: string;
 }
 
@@ -46,10 +46,15 @@ export interface PacerOptions {
 
 export class Pacer {
   private readonly windows = new Map<string, Window>();
+  /** operationId → policies it was seen to spend without declaring them (learnt from 429s). */
+  private readonly undeclared = new Map<string, Set<string>>();
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Total time spent waiting for budgets (reported). */
   waitedMs = 0;
+  /** Time each check (by its abort signal) spent waiting for budgets. */
+  private readonly waitedBy = new WeakMap<AbortSignal, number>();
+  private readonly waitingSince = new WeakMap<AbortSignal, number>();
 
   constructor(
     private readonly contract: Contract,
@@ -74,6 +79,9 @@ export class Pacer {
     const slots = this.slotsFor(op, keys);
     const failures = op.rateLimitFailures;
     if (pace && failures && keys.email) await this.waitFor(failures, `${failures.policy}|account:${keys.email}`, 1, signal, false);
+    // Budgets the operation spends without declaring them (a wrong current password counts
+    // against login's per-account failure budget): waited for, never counted up front.
+    if (pace) for (const policy of this.undeclaredFor(op, keys)) await this.waitFor(policy, keyOf(policy, keys), 1, signal, false);
     for (const slot of slots) {
       if (pace) await this.waitFor(slot.policy, slot.id, 1, signal, true);
       else this.count(slot.id, slot.policy, 1);
@@ -102,6 +110,12 @@ export class Pacer {
     if (failures && keys.email && (answer.status === 401 || answer.status === 403)) {
       this.count(`${failures.policy}|account:${keys.email}`, failures, 1, true);
     }
+    // A wrong current password elsewhere (changePassword, verify/disable TOTP, createApiKey)
+    // spends the same per-account failure budget as a failed login (the contract says so).
+    const accountFailures = this.accountFailurePolicy();
+    if (!failures && accountFailures && keys.email && answer.status === 403 && answer.code === 'invalid_current_password') {
+      this.count(keyOf(accountFailures, keys), accountFailures, 1, true);
+    }
     // A TOTP lockout is a 429 too, but no rate-limit budget (DECISIONS §5): nothing to learn.
     if (answer.status === 429 && answer.code !== 'totp_locked') this.learnFrom429(op, keys, answer.headers);
   }
@@ -128,6 +142,13 @@ export class Pacer {
     const [slot] = this.slotsFor(op, keys);
     if (!slot) return;
     await this.waitFor(slot.policy, slot.id, slot.policy.limit, signal, false);
+  }
+
+  /** How long the check owning `signal` has waited for budgets so far (its timeout does not
+   * count that: with --jobs and one address, checks queue for the same windows). */
+  waitedFor(signal: AbortSignal): number {
+    const since = this.waitingSince.get(signal);
+    return (this.waitedBy.get(signal) ?? 0) + (since === undefined ? 0 : this.now() - since);
   }
 
   /** Calls still available in a budget right now (for checks and tests). */
@@ -177,11 +198,16 @@ export class Pacer {
       }
       this.options.log?.(`  … waiting ${(waitMs / 1000).toFixed(1)} s for the "${policy.policy}" budget (${id.split('|')[1]})`);
       const started = this.now();
+      if (signal) this.waitingSince.set(signal, started);
       await Promise.race([
         this.sleep(w.provisional ? Math.min(waitMs, 200) : waitMs),
         new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
       ]);
       this.waitedMs += this.now() - started;
+      if (signal) {
+        this.waitingSince.delete(signal);
+        this.waitedBy.set(signal, (this.waitedBy.get(signal) ?? 0) + this.now() - started);
+      }
     }
   }
 
@@ -193,19 +219,53 @@ export class Pacer {
     w.closesAt = Math.max(w.closesAt, this.now() + parsed.resetSeconds * 1000 + CLOSE_MARGIN_MS);
   }
 
+  /**
+   * A 429 names its policy (`RateLimit-Policy`). It is attributed to THAT policy, wherever the
+   * contract declares it, keyed as that policy is keyed — not to the operation's own budget: a
+   * changePassword refused by login's per-account failure budget has not spent the token's
+   * `authenticated` budget (marking that one spent for an hour stalled every later call of the
+   * session). The operation is remembered as spending the undeclared policy, so its next paced
+   * calls wait for it (`undeclaredFor`).
+   */
   private learnFrom429(op: ContractOperation, keys: PacerKeys, headers: Record<string, string>): void {
     const retryAfter = Number(headers['retry-after']);
     const named = /"([^"]+)"/u.exec(headers['ratelimit-policy'] ?? '')?.[1];
-    const policies = [op.rateLimit, op.rateLimitFailures].filter((p): p is RateLimitPolicy => !!p);
-    const policy = policies.find((p) => p.policy === named) ?? op.rateLimit;
+    const own = [op.rateLimit, op.rateLimitFailures].filter((p): p is RateLimitPolicy => !!p);
+    const policy = own.find((p) => p.policy === named) ?? this.contract.policies().find((p) => p.policy === named) ?? op.rateLimit;
     if (!policy) return;
-    const id = policy === op.rateLimitFailures ? `${policy.policy}|account:${keys.email ?? ''}` : keyOf(policy, keys);
+    // An account budget needs the account: without one the answer cannot be placed.
+    if (policy.key === 'account' && !keys.email) return;
+    if (!own.includes(policy)) {
+      const set = this.undeclared.get(op.operationId) ?? new Set<string>();
+      this.undeclared.set(op.operationId, set.add(policy.policy));
+    }
+    const id = keyOf(policy, keys);
     const w = this.windows.get(id) ?? { count: 0, closesAt: 0, provisional: false };
     w.count = policy.limit;
     w.provisional = false;
     const fromHeader = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : policy.window_seconds * 1000;
     w.closesAt = Math.max(w.closesAt, this.now() + fromHeader + CLOSE_MARGIN_MS);
     this.windows.set(id, w);
+  }
+
+  /** Policies `op` spends without declaring them: the account failure budget for operations
+   * taking a `current_password` (the contract's prose), and any policy a 429 of `op` named. */
+  private undeclaredFor(op: ContractOperation, keys: PacerKeys): RateLimitPolicy[] {
+    const names = new Set(this.undeclared.get(op.operationId) ?? []);
+    const accountFailures = this.accountFailurePolicy();
+    if (accountFailures && !op.rateLimitFailures && takesCurrentPassword(op)) names.add(accountFailures.policy);
+    const out: RateLimitPolicy[] = [];
+    for (const policy of this.contract.policies()) {
+      if (!names.has(policy.policy) || policy.policy === op.rateLimit?.policy) continue;
+      if (policy.key === 'account' && !keys.email) continue;
+      out.push(policy);
+    }
+    return out;
+  }
+
+  /** The contract's per-account failure budget (login's `x-rate-limit-failures`), if any. */
+  private accountFailurePolicy(): RateLimitPolicy | undefined {
+    return this.contract.operations.find((o) => o.rateLimitFailures?.key === 'account')?.rateLimitFailures;
   }
 
   private prune(): void {
@@ -220,6 +280,11 @@ export function keyOf(policy: RateLimitPolicy, keys: PacerKeys): string {
   if (policy.key === 'token' && keys.token) return `${policy.policy}|token:${keys.token}`;
   if (policy.key === 'account') return `${policy.policy}|account:${keys.email ?? ''}`;
   return `${policy.policy}|ip:${keys.ip}`;
+}
+
+function takesCurrentPassword(op: ContractOperation): boolean {
+  const props = (op.requestSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return !!props && 'current_password' in props;
 }
 
 /** `RateLimit: "login";r=3;t=42` (IETF draft structured field) → remaining and reset. */

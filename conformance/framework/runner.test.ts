@@ -81,6 +81,23 @@ describe('runChecks', () => {
     expect(d.leftBehind).toEqual(['T-01: undo something: could not']);
   });
 
+  it('does not count the time a check queued for a rate-limit budget against its timeout', async () => {
+    // login: 1 call per second per address; the suite has just spent it.
+    const paced = createContract({
+      openapi: '3.1.0',
+      paths: { '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 1, window_seconds: 1, key: 'ip' } } } },
+    });
+    const pacer = new Pacer(paced);
+    const op = paced.operation('login');
+    pacer.settle(op, { ip: 'self' }, await pacer.acquire(op, { ip: 'self' }, false), { status: 200, headers: {} });
+    const base = deps({ contract: paced, capabilities: { smtp: false, harness: false, clientIp: false } });
+    const d = { ...base, env: { ...base.env, contract: paced, pacer } };
+    // Its own work is nothing; its wait for the window (about 2 s) is far beyond its 300 ms.
+    const [result] = await runChecks([check({ timeoutMs: 300, run: async (ctx) => ctx.freshBudget('login') })], d);
+    expect(result!.outcome).toBe('pass');
+    expect(pacer.waitedMs).toBeGreaterThan(300);
+  });
+
   it('skips what is left once interrupted', async () => {
     const interrupt = new AbortController();
     const results = await runChecks([check({ run: async () => interrupt.abort() }), check({ id: 'T-02' })], deps({ interrupt: interrupt.signal }));

@@ -4,8 +4,8 @@ import { isExclusive, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
 
 // Runs checks one after the other (budgets are shared, and a check's timing must not be
-// disturbed by another's burst) — or, with `--jobs N` and a client-ip header, the independent
-// ones N at a time (schedule.ts) — each with its own timeout; turns findings into outcomes:
+// disturbed by another's burst) — or, with `--jobs N`, the independent ones N at a time
+// (schedule.ts) — each with its own timeout; turns findings into outcomes:
 // a MUST finding → fail, a SHOULD finding → warn; contract violations met by a check's own
 // calls are findings of that check too.
 
@@ -17,7 +17,7 @@ export interface RunnerDeps extends ContextDeps {
   interrupt?: AbortSignal;
   timeoutMs: number;
   log: (line: string) => void;
-  /** `--jobs N`: independent checks run N at a time (only with a client-ip header). */
+  /** `--jobs N`: independent checks run N at a time (schedule.ts says which are). */
   jobs?: number;
   /** `--fail-fast`: no check starts after a MUST failure. */
   failFast?: boolean;
@@ -40,12 +40,12 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
     );
     return result;
   };
-  // Parallel only when every check has its own client address (see schedule.ts).
-  const jobs = deps.capabilities.clientIp ? (deps.jobs ?? 1) : 1;
+  // With one shared address, the checks that drive or judge a budget run alone (schedule.ts).
+  const sharedAddress = !deps.capabilities.clientIp;
   let firstMustFailure: string | undefined;
   return schedule(checks, {
-    jobs,
-    exclusive: isExclusive,
+    jobs: deps.jobs ?? 1,
+    exclusive: (check) => isExclusive(check, { sharedAddress, harness: deps.capabilities.harness }),
     stop: () => !!deps.interrupt?.aborted || (!!deps.failFast && firstMustFailure !== undefined),
     run: async (check) => {
       const result = await runOne(check, deps);
@@ -83,11 +83,23 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
     await Promise.race([
       check.run(ctx),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Settle the race first, so the verdict says "timed out", then stop the check's calls.
-          reject(new Error(`timed out after ${timeoutMs} ms`));
-          state.controller.abort();
-        }, timeoutMs);
+        // The time the check queued for a rate-limit budget is not its own: with --jobs and one
+        // address, checks wait for the same windows. The deadline moves by that much.
+        let credited = 0;
+        const arm = (ms: number): void => {
+          timer = setTimeout(() => {
+            const waited = deps.env.pacer.waitedFor(state.controller.signal);
+            if (waited > credited) {
+              arm(waited - credited);
+              credited = waited;
+              return;
+            }
+            // Settle the race first, so the verdict says "timed out", then stop the check's calls.
+            reject(new Error(`timed out after ${timeoutMs} ms${credited ? ` (plus ${Math.round(credited / 1000)} s waiting for rate-limit budgets)` : ''}`));
+            state.controller.abort();
+          }, ms);
+        };
+        arm(timeoutMs);
       }),
     ]);
   } catch (error) {

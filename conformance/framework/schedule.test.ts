@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isExclusive, schedule } from './schedule.ts';
-import type { CheckDef } from './types.ts';
+import type { CheckContext, CheckDef } from './types.ts';
+
+// Stands for the TOTP flow helpers (lib/totp-flow.ts): only the name matters to isExclusive.
+const enableTotp = async (_ctx: CheckContext): Promise<void> => {};
 
 // --jobs: at most N at a time, exclusive tasks alone, results in task order, stop honoured.
 
@@ -56,6 +59,26 @@ describe('schedule', () => {
     const wide: CheckDef = { ...base, id: 'T-03', run: async (ctx) => void ctx.expect(ctx.exchanges().length > 0, 'none') };
     const said: CheckDef = { ...base, id: 'T-04', exclusive: true, run: async () => {} };
     const needs: CheckDef = { ...base, id: 'T-05', needs: ['harness'], run: async () => {} };
-    expect([plain, clock, wide, said, needs].map(isExclusive)).toEqual([false, true, true, true, true]);
+    expect([plain, clock, wide, said, needs].map((c) => isExclusive(c))).toEqual([false, true, true, true, true]);
+  });
+
+  it('with one shared address, runs alone only the checks that drive or judge a budget', () => {
+    const base = { area: 'rate-limits', level: 'MUST' as const, title: 't' };
+    const spends: CheckDef = { ...base, id: 'T-01', run: async (ctx) => void (await ctx.call('login', { body: {} })) };
+    const provokes: CheckDef = { ...base, id: 'T-02', run: async (ctx) => void (await ctx.call('login', { body: {}, pace: false, expect: 429 })) };
+    const fresh: CheckDef = { ...base, id: 'T-03', run: async (ctx) => void (await ctx.freshBudget('login')) };
+    // Spending alongside others is safe: the pacer counts every call of the shared address.
+    expect([spends, provokes, fresh].map((c) => isExclusive(c, { sharedAddress: true }))).toEqual([false, true, true]);
+    // With addresses of their own, none of them disturbs another.
+    expect([spends, provokes, fresh].map((c) => isExclusive(c))).toEqual([false, false, false]);
+  });
+
+  it('runs TOTP flows alone only when they move the harness clock', () => {
+    const base = { area: 'totp', level: 'MUST' as const, title: 't' };
+    const totp: CheckDef = { ...base, id: 'T-01', run: async (ctx) => void (await enableTotp(ctx)) };
+    expect(isExclusive(totp)).toBe(true);
+    expect(isExclusive(totp, { harness: true })).toBe(true);
+    // Without a harness the flow sleeps for the next step in the check itself.
+    expect(isExclusive(totp, { harness: false, sharedAddress: true })).toBe(false);
   });
 });

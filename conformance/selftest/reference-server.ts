@@ -28,7 +28,8 @@ import { freePort } from './free-port.ts';
 
 export { freePort };
 
-export async function startReference(opts: { trustClientIpHeader?: boolean } = {}): Promise<RunningReference> {
+/** `scryptLogN`: 10 (fast) unless told; 15 is the server's own default (production-like). */
+export async function startReference(opts: { trustClientIpHeader?: boolean; scryptLogN?: number } = {}): Promise<RunningReference> {
   const trust = opts.trustClientIpHeader ?? true;
   const smtpPort = await freePort();
   const harnessToken = randomBytes(24).toString('base64url');
@@ -43,7 +44,7 @@ export async function startReference(opts: { trustClientIpHeader?: boolean } = {
     TRUST_PROXY: trust ? 'true' : 'false',
     CLIENT_IP_HEADER: CLIENT_IP_HEADER,
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-    SCRYPT_LOG_N: '10',
+    SCRYPT_LOG_N: String(opts.scryptLogN ?? 10),
     LOG_LEVEL: 'silent',
     HARNESS_TOKEN: harnessToken,
     VALIDATE_RESPONSES: 'false',

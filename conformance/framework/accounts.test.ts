@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AccountPool } from './accounts.ts';
+import { Tracker } from './tracker.ts';
+import type { CallOptions, Client, Exchange } from './types.ts';
+
+// The account pool against a fake deployment: how many registrations and logins (each a
+// password hash, and a share of the per-address budgets) the checks' sessions cost.
+
+function fakeDeployment() {
+  const tracker = new Tracker();
+  const calls: string[] = [];
+  let n = 0;
+  const client: Client = {
+    ip: 'self',
+    async call(operationId: string, opts: CallOptions = {}) {
+      calls.push(operationId);
+      n += 1;
+      const sent = opts.body as Record<string, string>;
+      const body =
+        operationId === 'register'
+          ? { id: `id-${n}`, email: sent['email'] }
+          : operationId === 'login'
+            ? { access_token: `token-${n}`, user: { email: sent['email'] } }
+            : {};
+      const ex = {
+        id: n,
+        operationId,
+        checkId: 'test',
+        client: 'self',
+        request: { method: 'POST', url: `http://x/${operationId}`, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {}, body: JSON.stringify(opts.body ?? {}), bodyBytes: 0 },
+        status: operationId === 'register' ? 201 : operationId === 'logout' ? 200 : 200,
+        headers: {},
+        text: JSON.stringify(body),
+        body,
+        durationMs: 1,
+        violations: [],
+      } as Exchange;
+      tracker.observe(ex);
+      return ex;
+    },
+    request: () => Promise.reject(new Error('not used')),
+  };
+  const ctx = {
+    client,
+    expectStatus: () => {},
+    require: (() => {}) as never,
+  };
+  const pool = new AccountPool('run1', tracker);
+  return { pool, ctx, calls, tracker, client };
+}
+
+describe('AccountPool', () => {
+  it('gives the checks that need a session apart from the shared one a single scratch session, not a login each', async () => {
+    const { pool, ctx, calls } = fakeDeployment();
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => pool.factoryFor(ctx).scratch()));
+    const shared = await pool.factoryFor(ctx).shared();
+    expect(new Set(sessions.map((s) => s.token)).size).toBe(1);
+    expect(sessions[0]!.token).not.toBe(shared.token);
+    expect(sessions[0]!.account).toBe(shared.account);
+    // One registration (the shared account), two logins (shared + scratch) for 8 checks.
+    expect(calls).toEqual(['register', 'login', 'login']);
+  });
+
+  it('logs the scratch session in again once the suite saw it end, once for all who ask', async () => {
+    const { pool, ctx, calls, client } = fakeDeployment();
+    const first = await pool.factoryFor(ctx).scratch();
+    // A deployment wrongly accepted a malformed logout: the tracker saw the session end.
+    await client.call('logout', { token: first.token });
+    const again = await Promise.all([pool.factoryFor(ctx).scratch(), pool.factoryFor(ctx).scratch()]);
+    expect(again[0]!.token).not.toBe(first.token);
+    expect(again[1]!.token).toBe(again[0]!.token);
+    expect(calls.filter((c) => c === 'login')).toHaveLength(3);
+    // The shared session was not touched by any of it.
+    expect(calls.filter((c) => c === 'register')).toHaveLength(1);
+  });
+
+  it('gives the checks that need a second user one more shared account, registered once', async () => {
+    const { pool, ctx, calls } = fakeDeployment();
+    const owners = await Promise.all(Array.from({ length: 3 }, () => pool.factoryFor(ctx).other()));
+    const intruder = await pool.factoryFor(ctx).shared();
+    expect(new Set(owners.map((o) => o.account.email)).size).toBe(1);
+    expect(owners[0]!.account.email).not.toBe(intruder.account.email);
+    // Three checks, two accounts: two registrations and two logins instead of four and four.
+    expect(calls).toEqual(['register', 'login', 'register', 'login']);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('replaces a reused session before it outgrows x-recent-authentication (createApiKey would want the password again)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { pool, ctx, calls } = fakeDeployment();
+    const withContract = { ...ctx, contract: { document: { 'x-recent-authentication': { max_age_seconds: 600 } } } };
+    const first = await pool.factoryFor(withContract).shared();
+    vi.setSystemTime(Date.now() + 500_000);
+    expect((await pool.factoryFor(withContract).shared()).token).toBe(first.token);
+    vi.setSystemTime(Date.now() + 60_000); // 560 s: within a minute of the 600 s
+    const renewed = await pool.factoryFor(withContract).shared();
+    expect(renewed.token).not.toBe(first.token);
+    expect(renewed.account).toBe(first.account);
+    expect(calls).toEqual(['register', 'login', 'login']);
+  });
+});

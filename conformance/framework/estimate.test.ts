@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createContract } from './contract.ts';
+import { estimateRunMs, plannedHashes } from './estimate.ts';
+import type { CheckDef } from './types.ts';
+
+// The estimate printed before a run (and by --dry-run) must be within a quarter of the real
+// time: it counts the pacing waits of the one-address mode, the password hashes, and --jobs.
+
+const contract = createContract({
+  openapi: '3.1.0',
+  paths: {
+    '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 10, window_seconds: 60, key: 'ip' } } },
+  },
+});
+
+const check = (id: string, extra: Partial<CheckDef> = {}): CheckDef => ({ id, area: 'login', level: 'MUST', title: id, run: async () => {}, ...extra });
+
+describe('estimateRunMs', () => {
+  it('does not count the budget of a check that skips with one address and no harness', () => {
+    const failures = check('RATE-04', { cost: { login: 103 }, skipsAlone: true });
+    const alone = { clientIp: false, harness: false, hashMs: 100 };
+    expect(estimateRunMs([failures], contract, alone)).toBeLessThan(1000);
+    expect(plannedHashes([failures], alone)).toBe(0);
+    // Counted, it would be ten login windows of 60 s.
+    expect(estimateRunMs([check('x', { cost: { login: 103 } })], contract, alone)).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('counts the password hashes a check declares beyond its budget calls, one at a time', () => {
+    const race = check('HARDENING-03', { cost: { register: 1 }, hashes: 101 });
+    const withAddresses = { clientIp: true, harness: true, hashMs: 100 };
+    expect(plannedHashes([race], withAddresses)).toBe(101);
+    expect(estimateRunMs([race], contract, withAddresses)).toBeGreaterThanOrEqual(10_100);
+    // With one address its budget calls are what it hashes.
+    expect(plannedHashes([race], { clientIp: false, harness: true })).toBe(1);
+  });
+
+  it('divides the time of checks that may run alongside others by --jobs, never the hashing', () => {
+    const many = Array.from({ length: 40 }, (_, i) => check(`c${i}`, { cost: { login: 1 } }));
+    const serial = estimateRunMs(many, contract, { clientIp: true, harness: true, jobs: 1, hashMs: 100 });
+    const four = estimateRunMs(many, contract, { clientIp: true, harness: true, jobs: 4, hashMs: 100 });
+    expect(four).toBeLessThan(serial);
+    expect(four).toBeGreaterThanOrEqual(40 * 100);
+  });
+
+  it('with one address, overlaps the waits of checks that spend different budgets under --jobs', () => {
+    const c2 = createContract({
+      openapi: '3.1.0',
+      paths: {
+        '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 10, window_seconds: 60, key: 'ip' } } },
+        '/register': { post: { operationId: 'register', responses: { '201': { description: 'ok' } }, 'x-rate-limit': { policy: 'register', limit: 5, window_seconds: 60, key: 'ip' } } },
+      },
+    });
+    const registers = check('A', { cost: { register: 6 } });
+    const logins = check('B', { cost: { login: 11 } });
+    const alone = { clientIp: false, harness: false, hashMs: 0 };
+    const serial = estimateRunMs([registers, logins], c2, { ...alone, jobs: 1 });
+    const two = estimateRunMs([registers, logins], c2, { ...alone, jobs: 2 });
+    expect(serial).toBeGreaterThan(120_000); // each waits a window, one after the other
+    expect(two).toBeLessThan(70_000); // both wait for their windows at the same time
+    // A check that drives a budget runs alone: no overlap for it.
+    const driver = check('C', { cost: { login: 11 }, exclusive: true });
+    expect(estimateRunMs([registers, driver], c2, { ...alone, jobs: 2 })).toBeGreaterThan(120_000);
+  });
+});
