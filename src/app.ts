@@ -17,6 +17,7 @@ import { staticRoutes } from './http/static-routes.ts';
 import { createLogger, errorFields } from './log.ts';
 import { createMailer } from './mail/create-mailer.ts';
 import { createBackend } from './openapi/backend.ts';
+import { createDispatcher } from './openapi/dispatch.ts';
 import { createHooks } from './openapi/hooks.ts';
 import { resetPasswordPage } from './pages/reset-password.ts';
 import { createPasswordResetHandlers } from './password-reset/handlers.ts';
@@ -42,7 +43,7 @@ export interface BuiltApp {
 /**
  * Builds the server without listening: opens the database and migrates it, then wires
  * request context → problem+json → static routes / harness / pages → routing → body
- * parser → openapi-backend (security, rate limits, validation, handlers).
+ * parser → openapi-backend's router, hooks, validator and handlers (src/openapi/dispatch.ts).
  */
 export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
   const { config } = opts;
@@ -103,11 +104,9 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
     jsonLimit: contract.bodyLimitBytes,
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] as never,
   }));
+  const dispatch = createDispatcher(api);
   app.use(async (ctx) => {
-    await api.handleRequest(
-      { method: ctx.method, path: ctx.path, headers: ctx.headers as Record<string, string>, query: ctx.query as Record<string, string>, body: ctx.request.body },
-      ctx,
-    );
+    await dispatch({ method: ctx.method, path: ctx.path, headers: ctx.headers as Record<string, string>, query: ctx.query as Record<string, string>, body: ctx.request.body }, ctx);
   });
 
   return {
