@@ -24,8 +24,8 @@ export interface Dispatcher {
 
 interface Plan {
   operation: Operation;
-  /** The security requirement objects (alternatives), as openapi-backend reads them. */
-  requirements: Record<string, unknown>[];
+  /** The security requirements (alternatives), each as the scheme names it needs together. */
+  requirements: string[][];
   /** Every scheme named by any requirement, once. */
   schemes: string[];
   handler: Handler | undefined;
@@ -37,11 +37,11 @@ export function createDispatcher(api: OpenAPIBackend): Dispatcher {
   const planOf = (operation: Operation): Plan => {
     let plan = plans.get(operation);
     if (plan === undefined) {
-      const requirements = (operation.security ?? []) as Record<string, unknown>[];
+      const requirements = ((operation.security ?? []) as Record<string, unknown>[]).map((r) => Object.keys(r));
       plan = {
         operation,
         requirements,
-        schemes: [...new Set(requirements.flatMap((r) => Object.keys(r)))],
+        schemes: [...new Set(requirements.flat())],
         handler: api.handlers[operation.operationId as string] as Handler | undefined,
       };
       plans.set(operation, plan);
@@ -80,13 +80,15 @@ export function createDispatcher(api: OpenAPIBackend): Dispatcher {
         results[name] = { error: error || new Error('security handler rejected') };
       }
     }
-    const satisfied = (requirement: Record<string, unknown>): boolean =>
-      Object.keys(requirement).every((name) => {
-        const result = results[name] as { error?: unknown } | undefined;
-        return Boolean(result) && !(typeof result === 'object' && result.error);
-      });
-    const authorized = plan.requirements.some(satisfied);
-    context.security = { ...results, authorized } as Context['security'];
+    let authorized = false;
+    for (const names of plan.requirements) {
+      if (names.every((name) => passed(results[name]))) {
+        authorized = true;
+        break;
+      }
+    }
+    results.authorized = authorized;
+    context.security = results as Context['security'];
 
     await hook('postSecurityHandler')?.(context, ...args);
     if (!authorized && plan.requirements.length > 0) {
@@ -115,4 +117,9 @@ export function createDispatcher(api: OpenAPIBackend): Dispatcher {
     }
     return plan.handler(context, ...args);
   }
+}
+
+/** openapi-backend's reading of a security handler's result: truthy, and no truthy `error`. */
+function passed(result: unknown): boolean {
+  return Boolean(result) && !(typeof result === 'object' && (result as { error?: unknown }).error);
 }
