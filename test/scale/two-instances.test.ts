@@ -218,6 +218,7 @@ describe.skipIf(pgUrl === undefined)(`two server processes on one PostgreSQL${pg
         `conformance (${FULL ? 'every area' : `areas ${AREAS[target].join(', ')}`}) against ${target} (pid ${subject.pid}) while ${other} (pid ${busy.pid}) served ${[...counts.values()].reduce((x, y) => x + y, 0)} requests ` +
           `(${[...counts].map(([s, n]) => `${s}×${n}`).join(' ')}): ${(result.durationMs / 1000).toFixed(1)} s, pass ${result.summary.pass}, fail ${result.summary.fail}, ` +
           `warn ${result.summary.warn}, skip ${result.summary.skip}, unplanned 429: ${result.unplanned429}${failed.length ? `\n  ${failed.join('\n  ')}` : ''}` +
+          result.checks.filter((c) => c.outcome === 'skip').map((c) => `\n  skipped ${c.id}: ${c.reason ?? 'no reason given'}`).join('') +
           `\n  slowest checks: ${[...result.checks].sort((x, y) => y.durationMs - x.durationMs).slice(0, 6).map((c) => `${c.id} ${(c.durationMs / 1000).toFixed(1)} s`).join(', ')}`,
       );
       expect(failed).toEqual([]);
