@@ -117,20 +117,48 @@ function cachePreparedStatements(conn: SqliteConnection): void {
 }
 
 /**
- * Runs the migrations. Several instances may start at once on one PostgreSQL: knex's lock row
- * serialises them, but the first creation of knex's own tables can still collide (two
- * CREATE TABLE IF NOT EXISTS at once) — so a failed attempt is retried a few times; each
- * attempt runs in a transaction, so a retry starts clean.
+ * Runs the migrations. Several instances may start at once on one PostgreSQL:
+ * - knex's lock row serialises them, but knex does not wait for it: an instance that finds it
+ *   taken fails at once ("Migration table is already locked"). So the lock is waited for, up
+ *   to `lockWaitMs` (the other instance is migrating; on a busy machine that took more than the
+ *   3 s the first version of this retry allowed, and CI saw the second server exit). A lock
+ *   still held after that is reported with what to do about it (a crashed migration leaves it).
+ * - the first creation of knex's own tables can collide (two CREATE TABLE IF NOT EXISTS at
+ *   once): any other failure is retried a few times; each attempt runs in a transaction, so a
+ *   retry starts clean.
  */
-export async function migrateToLatest(db: Knex, attempts = 5): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+export async function migrateToLatest(db: Knex, opts: { attempts?: number; lockWaitMs?: number } = {}): Promise<void> {
+  const attempts = opts.attempts ?? 5;
+  const lockDeadline = Date.now() + (opts.lockWaitMs ?? 120_000);
+  for (let attempt = 1; ; ) {
     try {
       await db.migrate.latest({ migrationSource });
       return;
     } catch (err) {
-      if (attempt >= attempts) throw err;
+      if (isMigrationLocked(err)) {
+        if (Date.now() >= lockDeadline) throw new MigrationLockHeld(err);
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+        continue;
+      }
+      if (attempt++ >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt + Math.random() * 200));
     }
+  }
+}
+
+function isMigrationLocked(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | null;
+  return e?.name === 'MigrationLocked' || /Migration table is already locked/.test(e?.message ?? '');
+}
+
+export class MigrationLockHeld extends Error {
+  constructor(cause: unknown) {
+    super(
+      'the database migration lock is still held: another instance is migrating this database, or a migration that crashed left the lock behind. ' +
+        'If no other instance is starting, release it with: UPDATE knex_migrations_lock SET is_locked = 0',
+      { cause },
+    );
+    this.name = 'MigrationLockHeld';
   }
 }
 
