@@ -1,34 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AccountPool } from './accounts.ts';
 import { createContract } from './contract.ts';
 import { Pacer } from './pacer.ts';
 import { runChecks, type RunnerDeps } from './runner.ts';
-import { Tracker } from './tracker.ts';
+import { testRunnerDeps } from './test-runner-deps.ts';
 import type { CheckDef, Exchange } from './types.ts';
 
 // The runner's verdicts, without any HTTP: levels, needs, skips, timeouts, cleanups.
 
-const contract = createContract({ openapi: '3.1.0', paths: {} });
-
-function deps(over: Partial<RunnerDeps> = {}): RunnerDeps {
-  const tracker = new Tracker();
-  const exchanges: Exchange[] = [];
-  return {
-    runId: 'test',
-    options: { baseUrl: 'http://127.0.0.1:9' },
-    contract,
-    env: { contract, pacer: new Pacer(contract), tracker, baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000, record: (d) => ({ id: 0, ...d }) },
-    accounts: new AccountPool('test', tracker),
-    nextIp: () => 'self',
-    serverTime: async () => Date.now(),
-    exchanges: () => exchanges,
-    capabilities: { smtp: false, harness: false, clientIp: true },
-    leftBehind: [],
-    timeoutMs: 1000,
-    log: () => {},
-    ...over,
-  };
-}
+const deps = (over: Partial<RunnerDeps> = {}): RunnerDeps => testRunnerDeps(over);
 
 const check = (over: Partial<CheckDef>): CheckDef => ({ id: 'T-01', area: 'login', level: 'MUST', title: 't', run: async () => {}, ...over });
 
