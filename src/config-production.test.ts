@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startMailSink } from '../conformance/lib/smtp-sink.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { problemsOf } from './test-support.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { SmtpMailer } from './mail/smtp-mailer.ts';
 
@@ -15,16 +16,6 @@ const prod = {
   DATA_ENCRYPTION_KEY: 'cd'.repeat(32),
   PUBLIC_URL: 'https://app.example.com',
 };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('production refusals', () => {
   it('a well-formed production configuration starts, without warnings', () => {

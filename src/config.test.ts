@@ -3,22 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
+import { problemsOf } from './test-support.ts';
 import { loadDevSecrets } from './dev-secrets.ts';
 
 const secrets = {
   JWT_SECRET: 'x'.repeat(32),
   DATA_ENCRYPTION_KEY: 'ab'.repeat(32),
 };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('defaults', () => {
