@@ -136,6 +136,17 @@ describe('Pacer', () => {
     expect(pacer.remaining(me.rateLimit!, { ip: 'a', token: 't2' })).toBe(5);
     expect(pacer.remaining(me.rateLimit!, { ip: 'a' })).toBe(5);
   });
+
+  it('names a token budget it waits for by a fingerprint, never by the token', async () => {
+    const { options } = fakeTime();
+    const lines: string[] = [];
+    const pacer = new Pacer(contract, { ...options, log: (line: string) => void lines.push(line) });
+    const me = contract.operation('me');
+    const token = 'eyJhbGciOiJIUzI1NiJ9.secret-session.signature';
+    for (let i = 0; i < 6; i += 1) pacer.settle(me, { ip: 'a', token }, await pacer.acquire(me, { ip: 'a', token }, true), ok);
+    expect(lines.some((l) => /waiting .* "authenticated" budget \(token sha256:[0-9a-f]{12}\)/u.test(l))).toBe(true);
+    expect(lines.join('\n')).not.toContain('secret-session');
+  });
 });
 
 describe('Pacer and budgets an operation does not declare', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Contract, ContractOperation, RateLimitPolicy } from './types.ts';
 
 // The budget pacer: the suite's own model of the deployment's fixed-window budgets
@@ -194,9 +195,9 @@ export class Pacer {
       if (!w.provisional && waitMs > bearable) {
         // A budget spent for longer than any documented window (a 429 with a huge Retry-After):
         // fail the call now rather than stall the whole run.
-        throw new Error(`the "${policy.policy}" budget (${id.split('|')[1]}) is spent for another ${Math.round(waitMs / 1000)} s: the deployment refuses more than the contract documents, or its clock moved`);
+        throw new Error(`the "${policy.policy}" budget (${shownKey(id)}) is spent for another ${Math.round(waitMs / 1000)} s: the deployment refuses more than the contract documents, or its clock moved`);
       }
-      this.options.log?.(`  … waiting ${(waitMs / 1000).toFixed(1)} s for the "${policy.policy}" budget (${id.split('|')[1]})`);
+      this.options.log?.(`  … waiting ${(waitMs / 1000).toFixed(1)} s for the "${policy.policy}" budget (${shownKey(id)})`);
       const started = this.now();
       if (signal) this.waitingSince.set(signal, started);
       await Promise.race([
@@ -272,6 +273,14 @@ export class Pacer {
     const now = this.now();
     for (const [id, w] of this.windows) if (!w.provisional && w.closesAt <= now) this.windows.delete(id);
   }
+}
+
+/** The key of a budget as a progress line or an error shows it: an address as is, a
+ * credential only by a fingerprint (the console and CI logs never carry a live token). */
+function shownKey(id: string): string {
+  const key = id.slice(id.indexOf('|') + 1);
+  if (!key.startsWith('token:')) return key;
+  return `token sha256:${createHash('sha256').update(key.slice('token:'.length)).digest('hex').slice(0, 12)}`;
 }
 
 /** `policy|ip:1.2.3.4`, `policy|token:<token>`; a token policy without a valid credential is
