@@ -40,11 +40,16 @@ export async function cleanUp(opts: {
     if (ex?.status !== 200) left.push(`TOTP still enabled on ${email}${ex ? ` (disable answered ${ex.status})` : ' (no session or backup code left)'}`);
   }
   let loggedOut = 0;
+  let spent = 0;
   for (const c of [...tracker.credentials.values()]) {
     if (c.kind !== 'session' || !c.live) continue;
-    const ex = await client.call('logout', { token: c.token });
+    // Unpaced: a session whose own budget a check spent (RATE-02) would hold the run up for a
+    // whole window; it is left to expire instead (nothing else runs now to meet a 429).
+    const ex = await client.call('logout', { token: c.token, pace: false, expect: [200, 401, 429] });
     if (ex.status === 200) loggedOut += 1;
+    if (ex.status === 429) spent += 1;
   }
+  if (spent) left.push(`${spent} session(s) not logged out: their rate-limit budget was spent (they expire at their exp)`);
   if (opts.harness) {
     for (const email of [...tracker.deactivated]) {
       try {
