@@ -63,7 +63,7 @@ export function planRun(options: RunOptions): string[] {
   }
   const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: options.jobs ?? 1, hashMs: ASSUMED_HASH_MS };
   lines.push(
-    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}, counting ${plannedHashes(runnable, mode)} password hashes at ${ASSUMED_HASH_MS} ms ` +
+    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}, counting ${plannedHashes(runnable, mode, contract)} password hashes at ${ASSUMED_HASH_MS} ms ` +
       `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
   );
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
@@ -136,15 +136,15 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
-  const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }));
+  const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
   const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: options.jobs ?? 1, hashMs };
-  const hashingMs = plannedHashes(runnable, mode) * hashMs;
+  const hashingMs = plannedHashes(runnable, mode, contract) * hashMs;
   const estimatedMs = estimateRunMs(runnable, contract, mode);
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
   log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
-  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${plannedHashes(runnable, mode)} hashes planned: ${formatDuration(hashingMs)})`);
+  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${plannedHashes(runnable, mode, contract)} hashes planned: ${formatDuration(hashingMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
 
   const leftBehind: string[] = [];

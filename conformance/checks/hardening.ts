@@ -114,14 +114,14 @@ const totpLockoutRace: CheckDef = {
   area,
   level: 'MUST',
   title: 'x-totp-lockout holds under concurrency: 15 parallel wrong codes to disableTotp get at most max_failures 422s, the rest 429 totp_locked, and TOTP is locked afterwards (SEC 15)',
-  cost: { register: 1, login: 1 },
+  owns: {}, // TOTP stays locked on it: never given back
   timeoutMs: 180_000,
   async run(ctx: CheckContext) {
     const raw = ctx.contract.document?.['x-totp-lockout'] as { max_failures?: unknown; lock_seconds?: unknown } | undefined;
     const maxFailures = Number(raw?.max_failures);
     const lockSeconds = Number(raw?.lock_seconds);
     if (!Number.isInteger(maxFailures) || !Number.isInteger(lockSeconds)) ctx.skip('the contract documents no x-totp-lockout');
-    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const session = await ctx.accounts.own();
     const { device } = await enableTotp(ctx, session);
     const wrong = await device.wrongCode();
     const answers = await Promise.all(
@@ -216,9 +216,10 @@ const resetRevokesKeys: CheckDef = {
   level: 'MUST',
   title: 'A password reset revokes every API key of the account (a key minted with a stolen session does not outlive the reset)',
   needs: ['smtp'],
-  cost: { register: 1, login: 1, 'password-reset-request': 1, 'password-reset-confirm': 1 },
+  cost: { 'password-reset-request': 1, 'password-reset-confirm': 1 },
+  owns: { mails: 1 }, // not given back: it had an API key (KEYS-20 fills the quota of a pooled account)
   async run(ctx: CheckContext) {
-    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const session = await ctx.accounts.own({ mails: 1 });
     const key = await createKey(ctx, session);
     const before = await ctx.call('getCurrentUser', { token: key.key });
     ctx.expectStatus(before, 200, 'the API key before the reset');

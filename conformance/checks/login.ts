@@ -19,14 +19,16 @@ const loginAnswer: CheckDef = {
   area,
   level: 'MUST',
   title: 'Login answers 200 with a bearer access token and the account summary, not cacheable',
-  cost: { register: 1, login: 1 },
+  cost: { login: 1 },
+  owns: { session: false, giveBack: true },
   async run(ctx: CheckContext) {
-    const account = await ctx.accounts.create();
+    const account = await ctx.accounts.ownAccount();
     const { exchange: ex } = await ctx.accounts.login(account);
+    ctx.accounts.giveBack(account, { login: ex });
     ctx.expect(ex.body?.token_type === 'bearer', `token_type: expected "bearer", got ${JSON.stringify(ex.body?.token_type)}`, ex);
     ctx.expect(ex.body?.user?.email === account.email, 'user.email is not the account logged in', ex);
     ctx.expect(ex.body?.user?.id === account.id, 'user.id is not the id register returned', ex);
-    ctx.expect(ex.body?.user?.totp_enabled === false, 'user.totp_enabled should be false for a fresh account', ex);
+    ctx.expect(ex.body?.user?.totp_enabled === false, 'user.totp_enabled should be false for an account without TOTP', ex);
     ctx.expect(/no-store/iu.test(ex.headers['cache-control'] ?? ''), `a response carrying a token must be Cache-Control: no-store (got ${ex.headers['cache-control'] ?? 'none'}) (SEC 26)`, ex);
     ctx.expect(!ex.text.includes(account.password), 'the login answer echoes the password', ex);
   },
@@ -66,6 +68,7 @@ const timing: CheckDef = {
   title: 'Unknown e-mail and wrong password take about as long: no significant difference of tens of ms (interleaved samples, Mann–Whitney test, bootstrap interval): no timing enumeration (SEC 4)',
   cost: { login: TIMING_SAMPLES * 2 + 1 },
   hashes: TIMING_SAMPLES_WITH_ADDRESSES * 2 + 1,
+  early: 5, // with one address: alone in the fresh login window after RATE-05's wait
   async run(ctx: CheckContext) {
     const { account } = await ctx.accounts.shared();
     // With distinct addresses the login budget never binds: more samples, a sharper test.

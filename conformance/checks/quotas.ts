@@ -2,7 +2,8 @@ import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 
 // Per-account quotas (issue 9): `x-quota.limit` on createApiKey and createProject. The
-// limit is read from the contract; the check fills the quota on a fresh account, then
+// limit is read from the contract; the check fills the quota on an account of its own (one
+// with no keys or projects: the account pool never gives back one that has any), then
 // expects 409 limit_reached. (Projects cannot be deleted through the API: a run leaves
 // `limit` projects on that account.)
 
@@ -25,10 +26,10 @@ function quotaCheck(id: string, operationId: string, what: string, body: (i: num
     area,
     level: 'MUST',
     title: `${what}: one past the contract's x-quota.limit per account answers 409 limit_reached`,
-    cost: { register: 1, login: 1 },
+    owns: {},
     async run(ctx: CheckContext) {
       const limit = quotaLimit(ctx, operationId);
-      const { token } = await ctx.accounts.login(await ctx.accounts.create());
+      const { token } = await ctx.accounts.own();
       for (let i = 0; i < limit; i++) {
         const ex = await ctx.call(operationId, { token, body: body(i) });
         ctx.require(ex.status === 201, `${operationId} #${i + 1} of ${limit}: expected 201, got ${ex.status}`, ex);

@@ -110,6 +110,8 @@ const ipPolicies: CheckDef = {
   title: 'Every per-IP x-rate-limit refuses the (limit+1)th call of a window with 429, Retry-After (±2 s) and RateLimit headers (SEC 23)',
   // A whole fresh window of each (the (limit+1)th call is a 429, which no budget counts).
   cost: { register: 5, login: 10, 'password-reset-request': 3, 'password-reset-confirm': 10, health: 120 },
+  freshWindows: true,
+  early: 1, // with one address: first, when every window is fresh
   hashes: 0, // driven with {} bodies: 422 before any hash
   timeoutMs: 600_000,
   async run(ctx: CheckContext) {
@@ -134,16 +136,20 @@ const tokenPolicies: CheckDef = {
   area,
   level: 'MUST',
   title: 'Every per-token x-rate-limit refuses the (limit+1)th call of one credential with 429 on every operation sharing it, while another session of the same user keeps its own budget (SEC 23)',
-  cost: { register: 1, login: 2 },
+  cost: { login: 1 },
+  owns: {},
+  // Its unpaced calls spend its own sessions' budgets, no per-address one (its login is paced).
+  exclusive: false,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     const policies = ctx.contract.policies().filter((p) => p.key === 'token');
     ctx.require(policies.length > 0, 'the contract declares no per-token rate limit');
-    const account = await ctx.accounts.create();
+    // Another session of the same user (any: it only needs a budget of its own), and per
+    // policy a fresh one to drive: a token that already made calls would be refused early.
+    const other = await ctx.accounts.own();
     for (const policy of policies) {
       const op = driverOf(ctx, policy);
-      const session = await ctx.accounts.login(account);
-      const other = await ctx.accounts.login(account);
+      const session = await ctx.accounts.login(other.account);
       const d = await drive(ctx, policy, op, ctx.client, session.token);
       judge429(ctx, policy, d);
       await expectShared(ctx, policy, op, ctx.client, session.token);
@@ -158,6 +164,7 @@ const invalidTokenProbing: CheckDef = {
   area,
   level: 'SHOULD',
   title: 'Requests with invalid credentials are limited per client address under the token policy: 401 probing cannot go on forever',
+  early: 3, // with one address: before any check has sent an invalid credential
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     const policy = ctx.contract.policies().find((p) => p.key === 'token');
@@ -175,7 +182,8 @@ const accountFailures: CheckDef = {
   area,
   level: 'MUST',
   title: 'Failed logins are limited per account whatever the address: after the x-rate-limit-failures limit even the right password → 429; other accounts unaffected (SEC 7)',
-  cost: { register: 2, login: 103 },
+  cost: { register: 1, login: 103 },
+  owns: { session: false },
   skipsAlone: true, // neither a client-ip header nor the harness: skipped (see below)
   timeoutMs: 600_000,
   async run(ctx: CheckContext) {
@@ -187,7 +195,7 @@ const accountFailures: CheckDef = {
       ctx.skip(`needs --client-ip-header or the harness: ${policy.limit} failed logins exceed the per-IP login budget (${perIp}/${login.rateLimit?.window_seconds} s) of one address`);
     }
     const victim = await ctx.accounts.create();
-    const bystander = await ctx.accounts.create();
+    const bystander = await ctx.accounts.ownAccount();
     // One address only: start on a fresh login window (the run used this one before).
     if (!ctx.options.clientIpHeader) await ctx.harness!.advanceClock(login.rateLimit!.window_seconds + 1);
     // The failures go out a per-IP budget at a time, concurrently (each costs the deployment a
@@ -237,18 +245,33 @@ const retryAfterHonoured: CheckDef = {
   area,
   level: 'MUST',
   title: 'After waiting the Retry-After a 429 announced, the same call succeeds again (server clock moved through the harness, or real time) (SEC 23)',
-  cost: { 'password-reset-request': 4 }, // the 4th is the 429
+  // With one address, the health budget (spent by RATE-01 just before: one call, then the
+  // Retry-After, at most the whole window); else the smallest one.
+  cost: {}, // its one call is the 429, which no budget counts
+  waitsMs: 60_000,
+  early: 4, // right after RATE-01: its wait is a minute in which every window is spent anyway
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     const policies = ctx.contract.policies().filter((p) => p.key === 'ip');
     ctx.require(policies.length > 0, 'the contract declares no per-IP rate limit');
-    // The policy that is cheapest to exhaust.
-    const policy = [...policies].sort((a, b) => a.limit - b.limit)[0]!;
+    // The policy cheapest to exhaust. With addresses of its own: the fewest calls. With one
+    // address shared by the whole run: the largest budget, the one the other checks need least
+    // (a small one such as password-reset-request, 3 a minute, is what a run waits for).
+    const byLimit = [...policies].sort((a, b) => a.limit - b.limit);
+    const policy = ctx.options.clientIpHeader ? byLimit[0]! : byLimit[byLimit.length - 1]!;
     const op = driverOf(ctx, policy);
-    const client = await freshClient(ctx, op);
-    const d = await drive(ctx, policy, op, client);
-    const retryAfter = retryAfterSeconds(d.limited);
-    ctx.require(retryAfter !== undefined, `no usable Retry-After on the 429: ${JSON.stringify(d.limited.headers['retry-after'] ?? null)}`, d.limited);
+    // Calls until the first 429 (RATE-01 judges where it comes): limit+1 from a fresh window;
+    // the first one when the window is spent already (one address: RATE-01 just drove it), so
+    // the check waits for no fresh window, only for the Retry-After it was told.
+    const client = ctx.client;
+    let limited: Exchange | undefined;
+    for (let i = 0; i <= policy.limit && !limited; i += 1) {
+      const ex = await client.call(op.operationId, driveOpts(op));
+      if (ex.status === 429) limited = ex;
+    }
+    ctx.require(limited, `"${policy.policy}": ${policy.limit + 1} calls within ${policy.window_seconds} s got no 429`);
+    const retryAfter = retryAfterSeconds(limited);
+    ctx.require(retryAfter !== undefined, `no usable Retry-After on the 429: ${JSON.stringify(limited.headers['retry-after'] ?? null)}`, limited);
     if (ctx.harness) await ctx.harness.advanceClock(retryAfter);
     else await ctx.sleep(retryAfter * 1000 + 250);
     const again = await client.call(op.operationId, { ...driveOpts(op), expect: [] });
@@ -289,6 +312,7 @@ const spoofing: CheckDef = {
   title: 'A client cannot escape its budget with a forged X-Forwarded-For (only a configured trusted header counts) (SEC 24)',
   cost: {}, // with one address, RATE-01 spent the login budget just before (429s do not count)
   hashes: 0,
+  early: 2,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     if (ctx.options.clientIpHeader?.toLowerCase() === 'x-forwarded-for') {
@@ -313,4 +337,5 @@ const spoofing: CheckDef = {
 };
 
 // RATE-07 right after RATE-01: with one address the login budget RATE-01 spent is still spent.
+// With one address the runner starts RATE-01, RATE-07, RATE-03 and RATE-05 first (`early`).
 export const rateLimitsChecks: CheckDef[] = [ipPolicies, spoofing, tokenPolicies, invalidTokenProbing, accountFailures, retryAfterHonoured, perAddress];

@@ -11,6 +11,12 @@ const tokenWindowReopens: CheckDef = {
   level: 'MUST',
   title: 'A per-token x-rate-limit window reopens: after window_seconds (server clock moved through the harness, or real time) the same token is served again (SEC 23)',
   cost: { login: 1 },
+  // Without a harness it sleeps through the token window (the contract's 60 s): with one
+  // address it starts first, so the sleep overlaps the other checks' waits.
+  waitsMs: 61_000,
+  // Its unpaced calls spend its own session's budget, no per-address one: alone only when it
+  // moves the harness clock.
+  exclusive: ({ harness }) => harness,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     const policy = ctx.contract.policies().filter((p) => p.key === 'token').sort((a, b) => a.window_seconds - b.window_seconds)[0];

@@ -1,7 +1,7 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem, expectStatusSoft } from '../lib/problems.ts';
-import { TOTP_PERIOD_SECONDS, timeStepAt, totpForStep } from '../lib/totp.ts';
-import { attemptLogin, deviceFor, enableTotp } from '../lib/totp-flow.ts';
+import { timeStepAt, totpForStep } from '../lib/totp.ts';
+import { attemptLogin, deviceFor, enableTotp, quietStep, stepFloor } from '../lib/totp-flow.ts';
 
 // TOTP gaps of issue 11 (SECURITY.md 14, 15): the ±1 step tolerance accepts the neighbours,
 // a right code resets the failure count, and failed verifies count towards the lock.
@@ -16,33 +16,25 @@ function maxFailuresOf(ctx: CheckContext): number {
   return max;
 }
 
-/** The server's time, at least 10 s away from the end of its TOTP step. */
-async function clearOfStepBoundary(ctx: CheckContext): Promise<number> {
-  let now = await ctx.serverTime();
-  const intoStep = now % (TOTP_PERIOD_SECONDS * 1000);
-  if (intoStep > 20_000) {
-    const wait = TOTP_PERIOD_SECONDS * 1000 - intoStep + 1000;
-    if (ctx.harness) await ctx.harness.advanceClock(Math.ceil(wait / 1000));
-    else await ctx.sleep(wait);
-    now = await ctx.serverTime();
-  }
-  return now;
-}
-
 const neighbourSteps: CheckDef = {
   id: 'TOTP-12',
   area,
   level: 'MUST',
   title: 'Codes one time step early and one step late are accepted: verify with the previous step\'s code, then log in with the next step\'s code (SEC 14)',
-  cost: { register: 1, login: 2 },
+  cost: { login: 1 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const session = await ctx.accounts.own({ giveBack: true });
     const provision = await ctx.call('provisionTotp', { token: session.token });
     ctx.expectStatus(provision, 200);
     const secret = provision.body?.secret as string;
     ctx.require(typeof secret === 'string', 'provisionTotp returned no secret', provision);
-    const step = timeStepAt(await clearOfStepBoundary(ctx));
+    // Clear of a step boundary, and past every step used on the account before (a pooled
+    // account): the previous step's code must be judged for its age, not as a replay.
+    const step = timeStepAt(await quietStep(ctx, session.account, -1));
+    const floor = stepFloor(session.account);
+    floor.step = Math.max(floor.step, step + 1);
     // Steps only go up: a server may refuse any step at or before the last one it accepted.
     const late = await ctx.call('verifyTotp', { token: session.token, body: { code: totpForStep(secret, step - 1) } });
     expectStatusSoft(ctx, late, 200, 'verify with the code of the previous time step (one step late)');
@@ -63,25 +55,30 @@ const rightCodeResets: CheckDef = {
   id: 'TOTP-13',
   area,
   level: 'MUST',
-  title: 'A right TOTP code resets the failure count: max_failures-1 wrong codes, a right one, max_failures-1 wrong codes again leave TOTP unlocked (SEC 15)',
-  cost: { register: 1, login: 12 },
+  title: 'A right TOTP code resets the failure count: max_failures-1 wrong codes, a right one at login, max_failures-1 wrong codes again leave TOTP unlocked (SEC 15)',
+  cost: { login: 1 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
     const max = maxFailuresOf(ctx);
-    const session = await ctx.accounts.login(await ctx.accounts.create());
-    const { device } = await enableTotp(ctx, session);
+    const session = await ctx.accounts.own({ giveBack: true });
+    const { device, backupCodes } = await enableTotp(ctx, session);
+    // The wrong codes go to disableTotp: its budget is the session's, not the per-address login
+    // budget a run without a client-ip header shares; the count is one per user (TOTP-06).
     const wrongRound = async (round: number) => {
       for (let i = 1; i < max; i += 1) {
-        const ex = await attemptLogin(ctx, session.account, await device.wrongCode(), { expect: [401, 429] });
-        expectProblem(ctx, ex, 401, 'invalid_totp_code', `wrong code #${i} of round ${round} (the count must have restarted after the right code)`);
+        const ex = await ctx.call('disableTotp', { token: session.token, body: { code: await device.wrongCode() }, expect: [422, 429] });
+        expectProblem(ctx, ex, 422, 'invalid_totp_code', `wrong code #${i} of round ${round} at disable (the count must have restarted after the right code)`);
       }
     };
     await wrongRound(1);
     const right = await attemptLogin(ctx, session.account, (await device.nextCode()).code, { expect: [200, 429] });
-    expectStatusSoft(ctx, right, 200, `a right code after ${max - 1} wrong ones`);
+    expectStatusSoft(ctx, right, 200, `a right code at login after ${max - 1} wrong ones`);
     await wrongRound(2);
-    const after = await attemptLogin(ctx, session.account, (await device.nextCode()).code, { expect: [200, 429] });
-    expectStatusSoft(ctx, after, 200, `a right code after ${max - 1} + 1 right + ${max - 1} wrong codes: TOTP must not be locked`);
+    // A backup code is a right code too, and does not wait for a new time step.
+    const code = backupCodes[backupCodes.length - 1] ?? (await device.nextCode()).code;
+    const after = await ctx.call('disableTotp', { token: session.token, body: { code }, expect: [200, 429] });
+    expectStatusSoft(ctx, after, 200, `a right code at disable after ${max - 1} wrong + 1 right + ${max - 1} wrong codes: TOTP must not be locked`);
   },
 };
 
@@ -90,14 +87,14 @@ const verifyCounts: CheckDef = {
   area,
   level: 'MUST',
   title: 'Failed verifies count towards the TOTP lockout: max_failures wrong codes at verify lock it, a right code then answers 429 totp_locked (SEC 15)',
-  cost: { register: 1, login: 1 },
+  owns: {},
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
     const max = maxFailuresOf(ctx);
-    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const session = await ctx.accounts.own();
     const provision = await ctx.call('provisionTotp', { token: session.token });
     ctx.expectStatus(provision, 200);
-    const device = deviceFor(ctx, provision.body?.secret as string);
+    const device = deviceFor(ctx, provision.body?.secret as string, session.account);
     for (let i = 1; i <= max; i += 1) {
       const ex = await ctx.call('verifyTotp', { token: session.token, body: { code: await device.wrongCode() } });
       expectProblem(ctx, ex, 422, 'invalid_totp_code', `wrong code #${i} at verify`);

@@ -1,8 +1,9 @@
+import { wrongPassword } from '../framework/accounts.ts';
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem, expectStatusSoft, retryAfterSeconds } from '../lib/problems.ts';
 import { decodeQrDataUrl } from '../lib/qr.ts';
-import { TOTP_PERIOD_SECONDS, decodeBase32, timeStepAt, totpForStep } from '../lib/totp.ts';
-import { attemptLogin, deviceFor, enableTotp } from '../lib/totp-flow.ts';
+import { decodeBase32, timeStepAt, totpForStep } from '../lib/totp.ts';
+import { attemptLogin, deviceFor, enableTotp, quietStep } from '../lib/totp-flow.ts';
 
 // TOTP (SECURITY.md 13–16, 10): every code is computed by the suite from the provisioned
 // secret (conformance/lib/totp.ts, its own RFC 6238 implementation) at the server's time.
@@ -12,8 +13,10 @@ const BACKUP_CODE = /^[a-z0-9]{8}$/u;
 /** TOTP checks may wait for the next 30 s step when no harness can move the clock. */
 const TOTP_TIMEOUT_MS = 180_000;
 
-async function freshSession(ctx: CheckContext) {
-  return ctx.accounts.login(await ctx.accounts.create());
+/** An account of the check's own (AccountFactory.own); `giveBack` when the check leaves it as
+ * it found it (enableTotp's cleanup disables TOTP first). */
+function ownSession(ctx: CheckContext, giveBack: boolean) {
+  return ctx.accounts.own({ giveBack });
 }
 
 const provisionFormat: CheckDef = {
@@ -21,9 +24,9 @@ const provisionFormat: CheckDef = {
   area,
   level: 'MUST',
   title: 'Provisioning returns a 160-bit base32 secret, an otpauth URI with issuer Quazzar, and a QR PNG that encodes exactly that URI (SEC 13)',
-  cost: { register: 1, login: 1 },
+  owns: {},
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, false);
     const ex = await ctx.call('provisionTotp', { token: session.token });
     ctx.expectStatus(ex, 200);
     const { secret, uri, qr_code: qrCode } = ex.body ?? {};
@@ -73,10 +76,10 @@ const verifyEnables: CheckDef = {
   area,
   level: 'MUST',
   title: 'Verify with a code computed from the secret enables TOTP and returns 5 distinct backup codes [a-z0-9]{8}; provisioning again replaces the pending secret (SEC 13, 16)',
-  cost: { register: 1, login: 1 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const first = await ctx.call('provisionTotp', { token: session.token });
     ctx.expectStatus(first, 200);
     const stale = deviceFor(ctx, first.body.secret as string);
@@ -105,10 +108,10 @@ const conflicts: CheckDef = {
   area,
   level: 'MUST',
   title: 'TOTP state conflicts answer 409: verify before provision, provision or verify while enabled, disable while disabled',
-  cost: { register: 1, login: 1 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const early = await ctx.call('verifyTotp', { token: session.token, body: { code: '123456' } });
     expectProblem(ctx, early, 409, 'totp_not_provisioned', 'verify before provision');
     const off = await ctx.call('disableTotp', { token: session.token, body: { code: '123456' } });
@@ -126,18 +129,19 @@ const loginRequiresTotp: CheckDef = {
   area,
   level: 'MUST',
   title: 'With TOTP on, login needs a valid code: totp_required / invalid_totp_code only after a correct password (SEC 5)',
-  cost: { register: 1, login: 6 },
+  cost: { login: 5 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const account = session.account;
     const { device } = await enableTotp(ctx, session);
     expectProblem(ctx, await attemptLogin(ctx, account), 401, 'totp_required', 'right password, no totp_code');
-    const wrongNoCode = await attemptLogin(ctx, { email: account.email, password: `${account.password}x` });
+    const wrongNoCode = await attemptLogin(ctx, { email: account.email, password: wrongPassword(account.password) });
     expectProblem(ctx, wrongNoCode, 401, 'invalid_credentials', 'wrong password, no totp_code (must not reveal that TOTP is on)');
     expectProblem(ctx, await attemptLogin(ctx, account, await device.wrongCode()), 401, 'invalid_totp_code', 'right password, wrong totp_code');
-    const wrongPassword = await attemptLogin(ctx, { email: account.email, password: `${account.password}x` }, (await device.nextCode()).code);
-    expectProblem(ctx, wrongPassword, 401, 'invalid_credentials', 'wrong password with a valid totp_code (must not reveal that TOTP is on)');
+    const withValidCode = await attemptLogin(ctx, { email: account.email, password: wrongPassword(account.password) }, (await device.nextCode()).code);
+    expectProblem(ctx, withValidCode, 401, 'invalid_credentials', 'wrong password with a valid totp_code (must not reveal that TOTP is on)');
     const ok = await attemptLogin(ctx, account, (await device.nextCode()).code);
     if (expectStatusSoft(ctx, ok, 200, 'right password and a fresh code')) {
       ctx.expect(ok.body?.user?.totp_enabled === true, 'login response user.totp_enabled must be true', ok);
@@ -150,10 +154,11 @@ const replay: CheckDef = {
   area,
   level: 'MUST',
   title: 'A TOTP code (time step) is accepted once per user: the code used to verify, or to log in, is refused when replayed (SEC 14)',
-  cost: { register: 1, login: 4 },
+  cost: { login: 3 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const { device } = await enableTotp(ctx, session);
     const verifyCode = device.lastCode!;
     expectProblem(ctx, await attemptLogin(ctx, session.account, verifyCode), 401, 'invalid_totp_code', 'login replaying the code used by verify');
@@ -182,15 +187,16 @@ const lockout: CheckDef = {
   area,
   level: 'MUST',
   title: 'x-totp-lockout: max_failures wrong TOTP codes in a row (login and disable together) lock TOTP checks for lock_seconds: 429 totp_locked with Retry-After, even for a right code (SEC 15)',
-  cost: { register: 1, login: 4 },
+  cost: { login: 2 },
+  owns: {},
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
     const { maxFailures, lockSeconds } = lockoutPolicy(ctx);
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, false);
     const { device } = await enableTotp(ctx, session);
     const wrong = await device.wrongCode();
     // Spread over login and disable: the counter is one per user, not one per operation.
-    const atLogin = Math.min(2, maxFailures - 1);
+    const atLogin = Math.min(1, maxFailures - 1);
     for (let i = 1; i <= maxFailures; i += 1) {
       if (i <= atLogin) {
         expectProblem(ctx, await attemptLogin(ctx, session.account, wrong), 401, 'invalid_totp_code', `wrong code #${i} at login`);
@@ -224,10 +230,11 @@ const backupSingleUse: CheckDef = {
   area,
   level: 'MUST',
   title: 'A backup code logs in once in place of a TOTP code, and is refused the second time (SEC 16)',
-  cost: { register: 1, login: 3 },
+  cost: { login: 2 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const { backupCodes } = await enableTotp(ctx, session);
     ctx.require(backupCodes.length > 0, 'verify returned no backup codes');
     const code = backupCodes[0]!;
@@ -242,10 +249,11 @@ const backupConcurrent: CheckDef = {
   area,
   level: 'MUST',
   title: 'A backup code is spent atomically: 5 concurrent logins with one code → exactly one 200 (SEC 16)',
-  cost: { register: 1, login: 6 },
+  cost: { login: 5 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const { backupCodes } = await enableTotp(ctx, session);
     ctx.require(backupCodes.length > 1, 'verify returned too few backup codes');
     const code = backupCodes[1]!;
@@ -263,10 +271,11 @@ const disableFlow: CheckDef = {
   area,
   level: 'MUST',
   title: 'Disabling TOTP needs a valid code (a backup code works), then login needs none and the old backup codes are deleted (SEC 16)',
-  cost: { register: 1, login: 3 },
+  cost: { login: 2 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const { backupCodes, device } = await enableTotp(ctx, session);
     ctx.require(backupCodes.length === 5, 'verify did not return 5 backup codes');
     const missing = await ctx.call('disableTotp', { token: session.token, body: {} });
@@ -293,12 +302,12 @@ const enableRevokesOthers: CheckDef = {
   area,
   level: 'MUST',
   title: 'Enabling TOTP revokes the user\'s other sessions and keeps the current one (SEC 10)',
-  cost: { register: 1, login: 2 },
+  cost: { login: 1 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const account = await ctx.accounts.create();
-    const current = await ctx.accounts.login(account);
-    const other = await ctx.accounts.login(account);
+    const current = await ownSession(ctx, true);
+    const other = await ctx.accounts.login(current.account);
     const before = await ctx.call('getCurrentUser', { token: other.token });
     ctx.expectStatus(before, 200, 'the other session works before TOTP is enabled');
     await enableTotp(ctx, current);
@@ -314,24 +323,17 @@ const narrowWindow: CheckDef = {
   area,
   level: 'MUST',
   title: 'Only codes within ±1 time step of the server clock are accepted: codes 2 steps early or late are refused (SEC 14)',
-  cost: { register: 1, login: 1 },
+  owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    const session = await freshSession(ctx);
+    const session = await ownSession(ctx, true);
     const provision = await ctx.call('provisionTotp', { token: session.token });
     ctx.expectStatus(provision, 200);
     const secret = provision.body.secret as string;
-    // Keep clear of a step boundary, so the server cannot cross one between our reading
-    // of its clock and its check of the code.
-    let now = await ctx.serverTime();
-    const intoStep = now % (TOTP_PERIOD_SECONDS * 1000);
-    if (intoStep > 20_000) {
-      const wait = TOTP_PERIOD_SECONDS * 1000 - intoStep + 1000;
-      if (ctx.harness) await ctx.harness.advanceClock(Math.ceil(wait / 1000));
-      else await ctx.sleep(wait);
-      now = await ctx.serverTime();
-    }
-    const step = timeStepAt(now);
+    // Clear of a step boundary (the server cannot cross one between our reading of its clock
+    // and its check of the code), and past every step used on the account before: the code 2
+    // steps old must be refused for its age, not as a replay.
+    const step = timeStepAt(await quietStep(ctx, session.account, -2));
     const near = new Set([step - 1, step, step + 1].map((s) => totpForStep(secret, s)));
     for (const offset of [-2, 2]) {
       const code = totpForStep(secret, step + offset);
@@ -340,7 +342,7 @@ const narrowWindow: CheckDef = {
       expectProblem(ctx, ex, 422, 'invalid_totp_code', `a code ${Math.abs(offset)} steps ${offset < 0 ? 'old' : 'ahead'}`);
     }
     // The right code then enables TOTP (and resets the failure counter).
-    const device = deviceFor(ctx, secret);
+    const device = deviceFor(ctx, secret, session.account);
     const ok = await ctx.call('verifyTotp', { token: session.token, body: { code: (await device.nextCode()).code } });
     expectStatusSoft(ctx, ok, 200, 'the code of the current step after the refusals');
     if (ok.status === 200) {

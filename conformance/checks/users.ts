@@ -39,9 +39,9 @@ const patchPersisted: CheckDef = {
   area,
   level: 'MUST',
   title: 'PATCH /users/me changes exactly the fields sent, the answer shows them and they persist (also null for nullable fields)',
-  cost: { register: 1, login: 1 },
+  owns: { giveBack: true },
   async run(ctx: CheckContext) {
-    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const session = await ctx.accounts.own({ giveBack: true });
     const change = { full_name: 'Jane M. Conformance', company_name: 'Acme Corp', phone: '+1-555-0200' };
     const patched = await ctx.call('updateCurrentUser', { token: session.token, body: change });
     ctx.expectStatus(patched, 200, 'PATCH with full_name, company_name and phone');
@@ -66,7 +66,7 @@ const massAssignment: CheckDef = {
   area,
   level: 'MUST',
   title: 'PATCH /users/me refuses every field it does not document as writable (email, is_active, totp_enabled, id…) with 422 and changes nothing (SEC 26)',
-  cost: { register: 1, login: 1 },
+  owns: { giveBack: true },
   async run(ctx: CheckContext) {
     const update = ctx.contract.operation('updateCurrentUser');
     const read = ctx.contract.operation('getCurrentUser');
@@ -74,7 +74,7 @@ const massAssignment: CheckDef = {
     const shown = propertiesOf(ctx, read.responses['200']?.schemas['application/json']);
     const forbidden = [...new Set([...shown.filter((f) => !writable.has(f)), 'password', 'password_hash', 'role', 'is_admin'])];
     ctx.require(writable.size > 0 && shown.length > 0, 'the contract documents no User / UserUpdate properties');
-    const session = await ctx.accounts.login(await ctx.accounts.create());
+    const session = await ctx.accounts.own({ giveBack: true });
     const before = await ctx.call('getCurrentUser', { token: session.token });
     ctx.expectStatus(before, 200);
     const values: Record<string, unknown> = {

@@ -40,13 +40,19 @@ function fakeDeployment() {
     },
     request: () => Promise.reject(new Error('not used')),
   };
+  /** What the checks deferred; `end()` runs them as the runner does after a check. */
+  const deferred: Array<() => Promise<void>> = [];
   const ctx = {
     client,
     expectStatus: () => {},
     require: (() => {}) as never,
+    defer: (_: string, action: () => Promise<void>) => void deferred.push(action),
+  };
+  const end = async () => {
+    for (const action of deferred.splice(0).reverse()) await action();
   };
   const pool = new AccountPool('run1', tracker);
-  return { pool, ctx, calls, tracker, client };
+  return { pool, ctx, calls, tracker, client, end };
 }
 
 describe('AccountPool', () => {
@@ -100,5 +106,68 @@ describe('AccountPool', () => {
     expect(renewed.token).not.toBe(first.token);
     expect(renewed.account).toBe(first.account);
     expect(calls).toEqual(['register', 'login', 'login']);
+  });
+});
+
+describe('AccountPool: accounts a check owns (own / giveBack)', () => {
+  it('hands an account a passing check gave back, with its live session, to the next check instead of registering', async () => {
+    const { pool, ctx, calls, end } = fakeDeployment();
+    const first = await pool.factoryFor(ctx, () => true).own({ giveBack: true });
+    await end();
+    const second = await pool.factoryFor(ctx, () => true).own({ giveBack: true });
+    await end();
+    expect(second.account).toBe(first.account);
+    expect(second.token).toBe(first.token);
+    expect(calls).toEqual(['register', 'login']);
+  });
+
+  it('keeps an account back when its check had a finding, or when TOTP is on or pending on it', async () => {
+    const { pool, ctx, calls, end, client } = fakeDeployment();
+    await pool.factoryFor(ctx, () => false).own({ giveBack: true }); // a finding
+    await end();
+    const withTotp = await pool.factoryFor(ctx, () => true).own({ giveBack: true });
+    await client.call('provisionTotp', { token: withTotp.token }); // a secret pending
+    await end();
+    await pool.factoryFor(ctx, () => true).own();
+    expect(calls.filter((c) => c === 'register')).toHaveLength(3);
+  });
+
+  it('sends reset mails only to an account whose per-recipient budget has room, and logs in again after a reset', async () => {
+    const { pool, ctx, calls, end } = fakeDeployment();
+    const contract = { document: { paths: { '/auth/password-reset/request': { post: { 'x-rate-limit-recipient': { limit: 3 } } } } } };
+    const factory = () => pool.factoryFor({ ...ctx, contract }, () => true);
+    const mailed = await factory().own({ mails: 2, giveBack: true });
+    await end();
+    // 2 + 2 > 3: a fresh account; 2 + 1 fits: the mailed one, logged in again (a reset revokes sessions).
+    const fresh = await factory().ownAccount({ mails: 2 });
+    const again = await factory().own({ mails: 1 });
+    expect(fresh.email).not.toBe(mailed.account.email);
+    expect(again.account).toBe(mailed.account);
+    expect(again.token).not.toBe(mailed.token);
+    expect(calls).toEqual(['register', 'login', 'register', 'login']);
+  });
+
+  it('keeps counting the reset mails an account was sent through checks that sent none', async () => {
+    const { pool, ctx, end } = fakeDeployment();
+    const factory = () => pool.factoryFor(ctx, () => true);
+    const mailed = await factory().ownAccount({ mails: 2, giveBack: true });
+    await end();
+    const between = factory();
+    const again = await between.ownAccount();
+    expect(again).toBe(mailed);
+    between.giveBack(again); // given back by a check that sent no mail
+    await end();
+    // 2 + 2 > 3 (the default per-recipient budget): not that account.
+    expect(await factory().ownAccount({ mails: 2 })).not.toBe(mailed);
+  });
+
+  it('gives back an account a check registered itself, found by its address', async () => {
+    const { pool, ctx, calls, end, client } = fakeDeployment();
+    await client.call('register', { body: { email: 'QZ-Conf-run1-x@example.com', password: 'pw-1234567890123', full_name: 'A' } });
+    pool.factoryFor(ctx, () => true).giveBack('QZ-Conf-run1-x@example.com');
+    await end();
+    const taken = await pool.factoryFor(ctx, () => true).ownAccount();
+    expect(taken.email).toBe('QZ-Conf-run1-x@example.com');
+    expect(calls).toEqual(['register']);
   });
 });

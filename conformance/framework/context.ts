@@ -112,6 +112,6 @@ export function createContext(check: CheckDef, deps: ContextDeps): { ctx: CheckC
       state.deferred.push({ description: `${check.id}: ${description}`, action });
     },
   };
-  (ctx as { accounts: CheckContext['accounts'] }).accounts = deps.accounts.factoryFor(ctx);
+  (ctx as { accounts: CheckContext['accounts'] }).accounts = deps.accounts.factoryFor(ctx, () => state.findings.length === 0);
   return { ctx, state };
 }

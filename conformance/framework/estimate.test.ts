@@ -13,6 +13,15 @@ const contract = createContract({
   },
 });
 
+/** Login (10 a minute) and register (5 a minute), per address. */
+const loginAndRegister = createContract({
+  openapi: '3.1.0',
+  paths: {
+    '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 10, window_seconds: 60, key: 'ip' } } },
+    '/register': { post: { operationId: 'register', responses: { '201': { description: 'ok' } }, 'x-rate-limit': { policy: 'register', limit: 5, window_seconds: 60, key: 'ip' } } },
+  },
+});
+
 const check = (id: string, extra: Partial<CheckDef> = {}): CheckDef => ({ id, area: 'login', level: 'MUST', title: id, run: async () => {}, ...extra });
 
 describe('estimateRunMs', () => {
@@ -43,22 +52,30 @@ describe('estimateRunMs', () => {
   });
 
   it('with one address, overlaps the waits of checks that spend different budgets under --jobs', () => {
-    const c2 = createContract({
-      openapi: '3.1.0',
-      paths: {
-        '/login': { post: { operationId: 'login', responses: { '200': { description: 'ok' } }, 'x-rate-limit': { policy: 'login', limit: 10, window_seconds: 60, key: 'ip' } } },
-        '/register': { post: { operationId: 'register', responses: { '201': { description: 'ok' } }, 'x-rate-limit': { policy: 'register', limit: 5, window_seconds: 60, key: 'ip' } } },
-      },
-    });
     const registers = check('A', { cost: { register: 6 } });
     const logins = check('B', { cost: { login: 11 } });
     const alone = { clientIp: false, harness: false, hashMs: 0 };
-    const serial = estimateRunMs([registers, logins], c2, { ...alone, jobs: 1 });
-    const two = estimateRunMs([registers, logins], c2, { ...alone, jobs: 2 });
+    const serial = estimateRunMs([registers, logins], loginAndRegister, { ...alone, jobs: 1 });
+    const two = estimateRunMs([registers, logins], loginAndRegister, { ...alone, jobs: 2 });
     expect(serial).toBeGreaterThan(120_000); // each waits a window, one after the other
     expect(two).toBeLessThan(70_000); // both wait for their windows at the same time
     // A check that drives a budget runs alone: no overlap for it.
     const driver = check('C', { cost: { login: 11 }, exclusive: true });
-    expect(estimateRunMs([registers, driver], c2, { ...alone, jobs: 2 })).toBeGreaterThan(120_000);
+    expect(estimateRunMs([registers, driver], loginAndRegister, { ...alone, jobs: 2 })).toBeGreaterThan(120_000);
+  });
+
+  it('counts a registration and a login for an account of its own only when no finished check gave one back', () => {
+    const mode = { clientIp: true, harness: true };
+    const owners = Array.from({ length: 6 }, (_, i) => check(`O${i}`, { owns: { giveBack: true } }));
+    // The first registers and logs in, the five after it take its account and session.
+    expect(plannedHashes(owners, mode, loginAndRegister)).toBe(2);
+    const keepers = Array.from({ length: 6 }, (_, i) => check(`K${i}`, { owns: {} }));
+    expect(plannedHashes(keepers, mode, loginAndRegister)).toBe(12);
+    // An account given back without a session (a reset revoked it) costs its taker a login.
+    const giver = check('G', { givesBack: ['account'] });
+    expect(plannedHashes([giver, check('T', { owns: {} })], mode, loginAndRegister)).toBe(1);
+    // Reset mails: an account sent 3 (the per-recipient budget) is not handed to a check sending one more.
+    const mailer = check('M', { owns: { session: false, mails: 3, giveBack: true } });
+    expect(plannedHashes([mailer, check('N', { owns: { session: false, mails: 1 } })], mode, loginAndRegister)).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
-import { isExclusive } from './schedule.ts';
+import { recipientLimit, takeFrom, type PooledAccount } from './accounts.ts';
+import { isExclusive, perAddressLimits, runOrder } from './schedule.ts';
 import type { CheckDef, Contract } from './types.ts';
 
 // The run-time estimate printed before the run (and by --dry-run). Three parts:
@@ -20,6 +21,8 @@ declare module './types.ts' {
     hashes?: number;
     /** With neither a client-ip header nor the harness the check skips: its cost is not spent. */
     skipsAlone?: boolean;
+    /** The check waits until every per-address window it spends has closed (`freshBudget`). */
+    freshWindows?: boolean;
   }
 }
 
@@ -44,61 +47,130 @@ export interface EstimateMode {
   hashMs: number;
 }
 
-/** Password hashes a check makes in this mode. */
-export function hashesOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness'>): number {
-  if (!mode.clientIp && !mode.harness && check.skipsAlone) return 0;
-  if (mode.clientIp && check.hashes !== undefined) return check.hashes;
-  return HASHING.reduce((n, policy) => n + (check.cost?.[policy] ?? 0), 0);
+/**
+ * Each check's budget calls with the accounts it owns (`owns`, AccountFactory.own) added: the
+ * account pool replayed in run order — a registration and a login when no account a finished
+ * check gave back fits, a login when the one that fits comes without a live session.
+ */
+export function withOwnedAccounts(checks: CheckDef[], contract: Pick<Contract, 'document'> | undefined, mode: Pick<EstimateMode, 'clientIp' | 'harness'>): Map<CheckDef, Record<string, number>> {
+  const limit = recipientLimit(contract);
+  const pool: Array<PooledAccount & { session: boolean }> = [];
+  const costs = new Map<CheckDef, Record<string, number>>();
+  for (const check of checks) {
+    const cost = { ...check.cost };
+    costs.set(check, cost);
+    if (!mode.clientIp && !mode.harness && check.skipsAlone) continue;
+    const add = (policy: string, n: number) => (cost[policy] = (cost[policy] ?? 0) + n);
+    const owns = check.owns;
+    const returned: typeof pool = [];
+    for (let i = 0; owns && i < (owns.count ?? 1); i += 1) {
+      const mails = owns.mails ?? 0;
+      const pooled = takeFrom(pool, mails, limit, owns.session !== false);
+      if (!pooled) add('register', 1);
+      if (owns.session !== false && !pooled?.session) add('login', 1);
+      if (owns.giveBack) returned.push({ mails: (pooled?.mails ?? 0) + mails, session: !mails && (owns.session !== false || !!pooled?.session) });
+    }
+    for (const kind of check.givesBack ?? []) returned.push({ mails: 0, session: kind === 'session' });
+    pool.push(...returned);
+  }
+  return costs;
 }
 
-export function plannedHashes(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | 'harness'>): number {
-  return checks.reduce((n, c) => n + hashesOf(c, mode), 0);
+/** Password hashes a check makes in this mode (`cost`: its budget calls with owned accounts). */
+export function hashesOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness'>, cost = check.cost): number {
+  if (!mode.clientIp && !mode.harness && check.skipsAlone) return 0;
+  if (mode.clientIp && check.hashes !== undefined) return check.hashes;
+  return HASHING.reduce((n, policy) => n + (cost?.[policy] ?? 0), 0);
+}
+
+export function plannedHashes(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | 'harness'>, contract?: Pick<Contract, 'document'>): number {
+  const costs = withOwnedAccounts(checks, contract, mode);
+  return checks.reduce((n, c) => n + hashesOf(c, mode, costs.get(c)), 0);
 }
 
 export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: EstimateMode): number {
   const shared = !mode.clientIp && !mode.harness;
   const jobs = Math.max(1, mode.jobs ?? 1);
   const perHash = mode.hashMs + HASH_OVERHEAD_MS;
+  // In the order the runner starts them (with one address, the exclusive ones last).
+  checks = runOrder(checks, { sharedAddress: shared, harness: false, jobs, perAddress: perAddressLimits(contract) });
+  const costs = withOwnedAccounts(checks, contract, mode);
   if (!shared) {
     // Hashing never overlaps (one hash at a time); the rest of the parallel checks does.
     let ms = 0;
-    for (const check of checks) ms += hashesOf(check, mode) * perHash + (isExclusive(check, { sharedAddress: !mode.clientIp, harness: mode.harness }) ? PER_CHECK_MS : PER_CHECK_MS / jobs);
+    for (const check of checks) ms += hashesOf(check, mode, costs.get(check)) * perHash + (isExclusive(check, { sharedAddress: !mode.clientIp, harness: mode.harness }) ? PER_CHECK_MS : PER_CHECK_MS / jobs);
     return ms;
   }
-  // One address: every per-IP budget is shared by the whole run. The checks are replayed on
-  // `jobs` lanes (an exclusive one waits for all lanes and runs alone), each spending its
-  // declared cost against those budgets, waiting for a window to reopen whenever one is spent
-  // — as the pacer will.
+  // One address: every per-IP budget is shared by the whole run. The run is simulated on
+  // `jobs` lanes, one budget call at a time in time order (an exclusive check waits for every
+  // lane to finish and runs alone), each call counted in its policy's window or waiting for
+  // the window to reopen — as the pacer does.
   const policies = new Map(contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p]));
   const windows = new Map<string, { start: number; count: number }>();
-  const replay = (check: CheckDef, start: number): number => {
-    let now = start;
-    if (check.skipsAlone) return now + PER_CHECK_MS;
-    for (const [name, calls] of Object.entries(check.cost ?? {})) {
-      const policy = policies.get(name);
-      if (!policy) continue;
-      const windowMs = policy.window_seconds * 1000;
-      let left = calls;
-      while (left > 0) {
-        let w = windows.get(name);
-        if (!w || now >= w.start + windowMs) windows.set(name, (w = { start: now, count: 0 }));
-        const take = Math.min(left, policy.limit - w.count);
-        w.count += take;
-        left -= take;
-        if (left > 0) now = Math.max(now, w.start + windowMs + WINDOW_MARGIN_MS);
+  interface Lane {
+    time: number;
+    /** The budgeted calls of its check still to make, then its requests and hashes. */
+    calls: string[];
+    tail: number;
+    busy: boolean;
+  }
+  const lanes: Lane[] = Array.from({ length: jobs }, () => ({ time: 0, calls: [], tail: 0, busy: false }));
+  const exclusive = (check: CheckDef) => jobs === 1 || isExclusive(check, { sharedAddress: true, harness: false });
+  const start = (lane: Lane, check: CheckDef) => {
+    const cost = costs.get(check) ?? {};
+    lane.calls = check.skipsAlone ? [] : Object.entries(cost).flatMap(([name, n]) => (policies.has(name) ? new Array<string>(n).fill(name) : []));
+    lane.tail = PER_CHECK_MS + (check.skipsAlone ? 0 : hashesOf(check, mode, cost) * perHash + (check.waitsMs ?? 0));
+    lane.busy = true;
+    if (check.freshWindows && !check.skipsAlone) {
+      for (const name of new Set(lane.calls)) {
+        const w = windows.get(name);
+        const windowMs = policies.get(name)!.window_seconds * 1000;
+        if (w && lane.time < w.start + windowMs) lane.time = w.start + windowMs + WINDOW_MARGIN_MS;
       }
     }
-    return now + PER_CHECK_MS + hashesOf(check, mode) * perHash;
   };
-  const lanes: number[] = new Array(jobs).fill(0);
-  for (const check of checks) {
-    if (jobs === 1 || isExclusive(check, { sharedAddress: true, harness: false })) lanes.fill(replay(check, Math.max(...lanes)));
-    else {
-      const lane = lanes.indexOf(Math.min(...lanes));
-      lanes[lane] = replay(check, lanes[lane]!);
+  let next = 0;
+  let alone = false;
+  for (;;) {
+    const waiting = checks[next];
+    const startsNext = waiting !== undefined && !alone && !exclusive(waiting);
+    const candidates = lanes.filter((l) => l.busy || startsNext);
+    if (!candidates.length) {
+      if (!waiting) break;
+      // An exclusive check: every lane has finished; it runs alone from the latest of them.
+      const t = Math.max(...lanes.map((l) => l.time));
+      for (const l of lanes) l.time = t;
+      start(lanes[0]!, waiting);
+      next += 1;
+      alone = true;
+      continue;
     }
+    const lane = candidates.reduce((a, b) => (b.time < a.time ? b : a));
+    if (!lane.busy) {
+      start(lane, waiting!);
+      next += 1;
+      continue;
+    }
+    const name = lane.calls[0];
+    if (name === undefined) {
+      lane.time += lane.tail;
+      lane.busy = false;
+      if (alone) {
+        for (const l of lanes) l.time = lane.time;
+        alone = false;
+      }
+      continue;
+    }
+    const policy = policies.get(name)!;
+    const windowMs = policy.window_seconds * 1000;
+    let w = windows.get(name);
+    if (!w || lane.time >= w.start + windowMs) windows.set(name, (w = { start: lane.time, count: 0 }));
+    if (w.count < policy.limit) {
+      w.count += 1;
+      lane.calls.shift();
+    } else lane.time = w.start + windowMs + WINDOW_MARGIN_MS;
   }
-  return Math.max(...lanes);
+  return Math.max(...lanes.map((l) => l.time));
 }
 
 export function formatDuration(ms: number): string {

@@ -77,6 +77,15 @@ describe('runChecks', () => {
     expect(pacer.waitedMs).toBeGreaterThan(300);
   });
 
+  it('with one address and --jobs, starts the exclusive checks last yet reports in the suite\'s order', async () => {
+    const started: string[] = [];
+    const run = (id: string) => async () => void started.push(id);
+    const checks = [check({ id: 'T-01', exclusive: true, run: run('T-01') }), check({ id: 'T-02', run: run('T-02') }), check({ id: 'T-03', run: run('T-03') })];
+    const results = await runChecks(checks, { ...deps({ capabilities: { smtp: false, harness: false, clientIp: false } }), jobs: 2 });
+    expect(started).toEqual(['T-02', 'T-03', 'T-01']);
+    expect(results.map((r) => r.id)).toEqual(['T-01', 'T-02', 'T-03']);
+  });
+
   it('skips what is left once interrupted', async () => {
     const interrupt = new AbortController();
     const results = await runChecks([check({ run: async () => interrupt.abort() }), check({ id: 'T-02' })], deps({ interrupt: interrupt.signal }));

@@ -1,6 +1,6 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
 import { NotImplemented } from './profiles.ts';
-import { isExclusive, schedule } from './schedule.ts';
+import { isExclusive, perAddressLimits, runOrder, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
 
 // Runs checks one after the other (budgets are shared, and a check's timing must not be
@@ -43,7 +43,8 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
   // With one shared address, the checks that drive or judge a budget run alone (schedule.ts).
   const sharedAddress = !deps.capabilities.clientIp;
   let firstMustFailure: string | undefined;
-  return schedule(checks, {
+  const order = runOrder(checks, { sharedAddress, harness: deps.capabilities.harness, jobs: deps.jobs ?? 1, perAddress: perAddressLimits(deps.contract) });
+  const results = await schedule(order, {
     jobs: deps.jobs ?? 1,
     exclusive: (check) => isExclusive(check, { sharedAddress, harness: deps.capabilities.harness }),
     stop: () => !!deps.interrupt?.aborted || (!!deps.failFast && firstMustFailure !== undefined),
@@ -66,6 +67,7 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
         durationMs: 0,
       }),
   });
+  return checks.map((check) => results[order.indexOf(check)]!);
 }
 
 export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckResult> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isExclusive, schedule } from './schedule.ts';
+import { isExclusive, runOrder, schedule } from './schedule.ts';
 import type { CheckContext, CheckDef } from './types.ts';
 
 // Stands for the TOTP flow helpers (lib/totp-flow.ts): only the name matters to isExclusive.
@@ -80,5 +80,60 @@ describe('schedule', () => {
     expect(isExclusive(totp, { harness: true })).toBe(true);
     // Without a harness the flow sleeps for the next step in the check itself.
     expect(isExclusive(totp, { harness: false, sharedAddress: true })).toBe(false);
+  });
+
+  it('without a harness, does not run alone a check that would have moved its clock: it sleeps instead', () => {
+    const base = { area: 'rate-limits', level: 'MUST' as const, title: 't' };
+    const waits: CheckDef = {
+      ...base,
+      id: 'T-01',
+      run: async (ctx) => {
+        if (ctx.harness) await ctx.harness.advanceClock(60);
+        else await ctx.sleep(60_000);
+      },
+    };
+    const judges: CheckDef = { ...base, id: 'T-02', run: async (ctx) => void ctx.expect(ctx.exchanges().length > 0, 'none') };
+    expect(isExclusive(waits, { harness: true, sharedAddress: true })).toBe(true);
+    expect(isExclusive(waits, { harness: false, sharedAddress: true })).toBe(false);
+    // Judging the whole run still needs every other check finished.
+    expect(isExclusive(judges, { harness: false, sharedAddress: true })).toBe(true);
+  });
+});
+
+describe('runOrder', () => {
+  const base = { area: 'x', level: 'MUST' as const, title: 't', run: async () => {} };
+  const perAddress = new Map([['login', 10], ['password-reset-request', 3]]);
+  const shared = { sharedAddress: true, harness: false, jobs: 4, perAddress };
+
+  it('keeps the suite\'s order with addresses of its own or one job', () => {
+    const checks: CheckDef[] = [{ ...base, id: 'A', exclusive: true }, { ...base, id: 'B', cost: { login: 5 } }];
+    expect(runOrder(checks, { ...shared, sharedAddress: false }).map((c) => c.id)).toEqual(['A', 'B']);
+    expect(runOrder(checks, { ...shared, jobs: 1 }).map((c) => c.id)).toEqual(['A', 'B']);
+  });
+
+  it('with one address: sleepers first, then the budget spenders interleaved by the budget they spend most of, the exclusive ones last', () => {
+    const checks: CheckDef[] = [
+      { ...base, id: 'ALONE', exclusive: true },
+      { ...base, id: 'L1', cost: { login: 6 } },
+      { ...base, id: 'L2', cost: { login: 6 } },
+      { ...base, id: 'L3', cost: { login: 6 } },
+      { ...base, id: 'R1', cost: { 'password-reset-request': 2, login: 1 } },
+      { ...base, id: 'R2', cost: { 'password-reset-request': 2 } },
+      { ...base, id: 'FREE', cost: {} },
+      { ...base, id: 'SLEEPS', waitsMs: 60_000, exclusive: ({ harness }) => harness },
+    ];
+    const ids = runOrder(checks, shared).map((c) => c.id);
+    expect(ids[0]).toBe('SLEEPS');
+    expect(ids[1]).toBe('FREE');
+    expect(ids.at(-1)).toBe('ALONE');
+    // Neither budget waits for the other's checks to be done: the reset checks are not last.
+    const spenders = ids.slice(2, -1);
+    expect(spenders).toHaveLength(5);
+    expect(spenders.indexOf('R1')).toBeLessThan(spenders.indexOf('L3'));
+    expect(spenders.indexOf('R2')).toBeLessThan(spenders.length - 1);
+    // Each budget's own checks keep their order.
+    expect(spenders.filter((id) => id.startsWith('L'))).toEqual(['L1', 'L2', 'L3']);
+    // With a harness the sleeper moves the clock instead: it runs alone, last.
+    expect(runOrder(checks, { ...shared, harness: true }).map((c) => c.id).slice(-2)).toEqual(['ALONE', 'SLEEPS']);
   });
 });

@@ -1,4 +1,4 @@
-import type { CheckDef } from './types.ts';
+import type { CheckDef, Contract } from './types.ts';
 
 // `--jobs N`: which checks may run alongside others. A check runs ALONE (after every running
 // check finished, before the next starts) when another check could disturb it or be disturbed
@@ -18,9 +18,17 @@ import type { CheckDef } from './types.ts';
 
 declare module './types.ts' {
   interface CheckDef {
-    /** Never run alongside other checks under `--jobs` (see framework/schedule.ts). Optional:
-     * the runner also infers it from what the check uses. */
-    exclusive?: boolean;
+    /** Never run alongside other checks under `--jobs` (see framework/schedule.ts), always or
+     * in some runs only. Optional: the runner also infers it from what the check uses. */
+    exclusive?: boolean | ((run: { sharedAddress: boolean; harness: boolean }) => boolean);
+    /** Real time the check sleeps through without a harness (a window of its own to reopen,
+     * a Retry-After to honour): it starts first when the run shares one address. */
+    waitsMs?: number;
+    /** With one address shared by the run: an exclusive check that runs at the very start, in
+     * this rank, when every per-address window is still fresh (RATE-01 counts whole windows)
+     * or just spent by the one before it (RATE-07, RATE-05 only need a 429): at the end of
+     * the run it would first wait for those windows to reopen. */
+    early?: number;
   }
 }
 
@@ -29,6 +37,9 @@ const TIMED = new Set(['LOGIN-03', 'RESET-11']);
 
 /** Words in a check's code that mean it touches run-wide state or measures time. */
 const RUN_WIDE = /\bharness\b|\.exchanges\(\)|\brunSoFar\(|\bsleep\(|\bserverTime\(|performance\.now|durationMs/u;
+/** The same without a harness: no clock to move, so a check that would move it sleeps through
+ * its wait instead (a per-token window, a TOTP step), which disturbs nobody. */
+const RUN_WIDE_WITHOUT_HARNESS = /\.exchanges\(\)|\brunSoFar\(|performance\.now|durationMs/u;
 /** TOTP flows wait for the next code step: through the harness clock (run-wide) when there is
  * one, else by sleeping in the check itself (disturbing nobody). */
 const TOTP_STEPS = /Totp|totpFlow/u;
@@ -38,11 +49,82 @@ const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(|driveOpts\
 
 /** `harness: false`: the run has no harness (TOTP steps are then waited for in real time). */
 export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean; harness?: boolean } = {}): boolean {
+  if (typeof check.exclusive === 'function') return check.exclusive({ sharedAddress: !!opts.sharedAddress, harness: opts.harness !== false });
   if (check.exclusive !== undefined) return check.exclusive;
   if (TIMED.has(check.id)) return true;
   if (check.needs?.includes('harness')) return true;
   const code = check.run.toString();
-  return RUN_WIDE.test(code) || (opts.harness !== false && TOTP_STEPS.test(code)) || (!!opts.sharedAddress && BUDGET_BOUND.test(code));
+  const runWide = opts.harness === false ? RUN_WIDE_WITHOUT_HARNESS : RUN_WIDE;
+  return runWide.test(code) || (opts.harness !== false && TOTP_STEPS.test(code)) || (!!opts.sharedAddress && BUDGET_BOUND.test(code));
+}
+
+/**
+ * The order the checks start in. With one address shared by the whole run and `--jobs` above
+ * 1 (reports keep the suite's order):
+ * - the exclusive checks marked `early` start first, alone, in their rank;
+ * - the other checks that run alone start after all the others (in their own order, the judges of
+ *   the whole run last as before): each waits for every running check to finish, and with
+ *   shared budgets a running check is often waiting for a window, so the lanes would otherwise
+ *   drain once per exclusive check;
+ * - the others are interleaved by the per-address budget they spend most of (`perAddress`:
+ *   each policy's limit), each budget's checks spread evenly over the run: in the suite's own
+ *   order one area at a time waits on one budget (the TOTP checks on login, the reset checks on
+ *   password-reset-request) while the others' windows go unused;
+ * - checks that sleep through a window of their own (`waitsMs`) start first, so the sleep
+ *   overlaps everything else.
+ */
+export function runOrder<T extends CheckDef>(
+  checks: T[],
+  opts: { sharedAddress: boolean; harness: boolean; jobs: number; perAddress?: ReadonlyMap<string, number> },
+): T[] {
+  if (!opts.sharedAddress || opts.jobs <= 1) return checks;
+  const alone = (c: T) => isExclusive(c, opts);
+  const early = checks.filter((c) => alone(c) && c.early !== undefined).sort((a, b) => a.early! - b.early!);
+  const rest = checks.filter((c) => !alone(c));
+  const sleepers = rest.filter((c) => !opts.harness && (c.waitsMs ?? 0) > 0).sort((a, b) => (b.waitsMs ?? 0) - (a.waitsMs ?? 0));
+  const late = checks.filter((c) => alone(c) && c.early === undefined);
+  return [...early, ...sleepers, ...interleave(rest.filter((c) => !sleepers.includes(c)), opts.perAddress), ...late];
+}
+
+/** Each per-address policy's limit (`runOrder`'s `perAddress`). */
+export function perAddressLimits(contract: Pick<Contract, 'policies'>): Map<string, number> {
+  return new Map(contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p.limit]));
+}
+
+/** Merges the checks' queues (one per budget they spend most of, in the suite's order) so that
+ * each queue's share of its total is taken at the same pace; checks spending no per-address
+ * budget go first (they take no window). */
+function interleave<T extends CheckDef>(checks: T[], limits: ReadonlyMap<string, number> | undefined): T[] {
+  if (!limits?.size) return checks;
+  const free: T[] = [];
+  const queues = new Map<string, { items: Array<{ check: T; windows: number }>; total: number; taken: number }>();
+  for (const check of checks) {
+    let main: { policy: string; windows: number } | undefined;
+    // An account of its own costs a registration and a login when no finished check has given
+    // one back yet: such a check is not one to start first.
+    const own = check.owns ? { register: 1, login: 1 } : {};
+    for (const [policy, calls] of Object.entries({ ...own, ...check.cost })) {
+      const limit = limits.get(policy);
+      if (limit && (!main || calls / limit > main.windows)) main = { policy, windows: calls / limit };
+    }
+    if (!main) {
+      free.push(check);
+      continue;
+    }
+    const queue = queues.get(main.policy) ?? { items: [], total: 0, taken: 0 };
+    queue.items.push({ check, windows: main.windows });
+    queue.total += main.windows;
+    queues.set(main.policy, queue);
+  }
+  const out = [...free];
+  for (;;) {
+    const open = [...queues.values()].filter((q) => q.items.length);
+    if (!open.length) return out;
+    const next = open.reduce((a, b) => (b.taken / b.total < a.taken / a.total ? b : a));
+    const { check, windows } = next.items.shift()!;
+    next.taken += windows;
+    out.push(check);
+  }
 }
 
 /**

@@ -32,6 +32,20 @@ describe('TotpDevice', () => {
     expect((await second.nextCode()).step).toBe(used.step + 1);
   });
 
+  it('starts after the steps the suite used on the account in an earlier check (a pooled account), with any secret', async () => {
+    let now = 1_700_000_010_000;
+    const sleep = async (ms: number) => void (now += ms);
+    const floor = { step: Number.NEGATIVE_INFINITY };
+    const earlier = new TotpDevice(SECRET, async () => now, undefined, sleep, floor);
+    const used = await earlier.nextCode();
+    expect(floor.step).toBe(used.step);
+    // A later check, a new secret, only the account's floor in common.
+    const later = new TotpDevice('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', async () => now, undefined, sleep, floor);
+    expect((await later.nextCode()).step).toBe(used.step + 1);
+    // A device made before the later one used a step still moves past it.
+    expect((await earlier.nextCode()).step).toBe(used.step + 2);
+  });
+
   it('gives a wrong code that is none of the nearby codes', async () => {
     const now = 1_700_000_010_000;
     const device = new TotpDevice(SECRET, async () => now);

@@ -14,13 +14,18 @@ export class TotpDevice {
     private readonly serverTime: () => Promise<number>,
     private readonly harness?: { advanceClock(seconds: number): Promise<unknown> },
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  ) {}
+    /** The last step the suite handed out for this account with any secret (shared by its
+     * devices): the replay guard is per user, and an account may come from an earlier check. */
+    private readonly floor: { step: number } = { step: Number.NEGATIVE_INFINITY },
+  ) {
+    this.lastStep = floor.step;
+  }
 
   /** A code for a step never used before by this device, acceptable at the server's time. */
   async nextCode(): Promise<{ code: string; step: number }> {
     const now = await this.serverTime();
     const serverStep = timeStepAt(now);
-    const step = Math.max(serverStep, this.lastStep + 1);
+    const step = Math.max(serverStep, this.lastStep + 1, this.floor.step + 1);
     if (step > serverStep + 1) {
       // Bring the server to step-1 at least (then it accepts `step` as its +1 neighbour).
       const behindSeconds = ((step - 1) * TOTP_PERIOD_SECONDS * 1000 - now) / 1000;
@@ -30,6 +35,7 @@ export class TotpDevice {
       if (step > reached + 1) throw new Error(`server clock did not reach TOTP step ${step - 1} (it is at ${reached})`);
     }
     this.lastStep = step;
+    this.floor.step = Math.max(this.floor.step, step);
     return { code: totpForStep(this.secret, step), step };
   }
 
@@ -38,7 +44,7 @@ export class TotpDevice {
    * secret of the same account must start after the steps an earlier device used.
    */
   continueAfter(earlier: TotpDevice): this {
-    this.lastStep = Math.max(this.lastStep, earlier.lastStep);
+    this.lastStep = Math.max(this.lastStep, earlier.lastStep, this.floor.step);
     return this;
   }
 

@@ -1,5 +1,33 @@
-import type { CheckContext, Exchange, Session } from '../framework/types.ts';
+import type { Account, CheckContext, Exchange, Session } from '../framework/types.ts';
+import { TOTP_PERIOD_SECONDS, timeStepAt } from './totp.ts';
 import { TotpDevice } from './totp-device.ts';
+
+/** The last TOTP step the suite used per account, across secrets and checks: a server accepts
+ * each step once per user, and an account may come from the pool (AccountFactory.own). */
+const floors = new WeakMap<Account, { step: number }>();
+
+export function stepFloor(account: Account): { step: number } {
+  let floor = floors.get(account);
+  if (!floor) floors.set(account, (floor = { step: Number.NEGATIVE_INFINITY }));
+  return floor;
+}
+
+/**
+ * The server's time at least 10 s before the end of its TOTP step, and late enough that the
+ * code `lowest` steps from now (e.g. -2) is later than any step already used on `account`:
+ * a refusal can then only come from the rule a check tests, never from the replay guard.
+ */
+export async function quietStep(ctx: CheckContext, account: Account, lowest = 0): Promise<number> {
+  const floor = stepFloor(account).step;
+  for (;;) {
+    const now = await ctx.serverTime();
+    const intoStep = now % (TOTP_PERIOD_SECONDS * 1000);
+    if (intoStep <= 20_000 && timeStepAt(now) + lowest > floor) return now;
+    const wait = TOTP_PERIOD_SECONDS * 1000 - intoStep + 1000;
+    if (ctx.harness) await ctx.harness.advanceClock(Math.ceil(wait / 1000));
+    else await ctx.sleep(wait);
+  }
+}
 
 export interface EnabledTotp {
   device: TotpDevice;
@@ -9,8 +37,8 @@ export interface EnabledTotp {
 }
 
 /** The suite's authenticator for a provisioned secret, on the deployment's clock. */
-export function deviceFor(ctx: CheckContext, secret: string): TotpDevice {
-  return new TotpDevice(secret, () => ctx.serverTime(), ctx.harness, (ms) => ctx.sleep(ms));
+export function deviceFor(ctx: CheckContext, secret: string, account?: Account): TotpDevice {
+  return new TotpDevice(secret, () => ctx.serverTime(), ctx.harness, (ms) => ctx.sleep(ms), account ? stepFloor(account) : undefined);
 }
 
 /**
@@ -25,7 +53,7 @@ export async function enableTotp(
   const provision = await ctx.call('provisionTotp', { token: session.token });
   ctx.expectStatus(provision, 200, 'provisionTotp with a fresh session');
   ctx.require(typeof provision.body?.secret === 'string', 'provisionTotp returned no secret', provision);
-  const device = deviceFor(ctx, provision.body.secret as string);
+  const device = deviceFor(ctx, provision.body.secret as string, session.account);
   if (opts.after) device.continueAfter(opts.after);
   const { code } = await device.nextCode();
   const verify = await ctx.call('verifyTotp', { token: session.token, body: { code } });

@@ -7,6 +7,7 @@ import { bearer, isOp, LOGIN, problemCode, serverNow, type BrokenVariant, type V
 
 const VERIFY = /^\/auth\/totp\/verify$/u;
 const PROVISION = /^\/auth\/totp\/provision$/u;
+const DISABLE = /^\/auth\/totp$/u;
 
 /** Remembers the pending secret of each session token (from provisionTotp answers). */
 function secretsByToken() {
@@ -120,13 +121,19 @@ export const gapVariants2: BrokenVariant[] = [
     only: ['TOTP-13'],
     catches: ['TOTP-13'],
     mutation: () => {
+      // One count per user over login and disable, as the contract has it, never reset.
       const failures = new Map<string, number>();
+      const emailOf = new Map<string, string>();
       return {
         onResponse(req, res) {
-          if (!isOp(req, 'POST', LOGIN)) return res;
           const body = jsonOf(req);
-          const email = String(body?.email ?? '').toLowerCase();
-          if (typeof body?.totp_code !== 'string') return res;
+          let email: string | undefined;
+          if (isOp(req, 'POST', LOGIN)) {
+            const answer = jsonOf(res);
+            if (res.status === 200 && typeof answer?.access_token === 'string') emailOf.set(answer.access_token, String(body?.email ?? '').toLowerCase());
+            if (typeof body?.totp_code === 'string') email = String(body?.email ?? '').toLowerCase();
+          } else if (isOp(req, 'DELETE', DISABLE)) email = emailOf.get(bearer(req) ?? '');
+          if (!email) return res;
           const count = failures.get(email) ?? 0;
           if (count >= 5) return problem(res, 429, 'totp_locked', 'Too many wrong TOTP codes', { 'retry-after': '900' });
           if (problemCode(res) === 'invalid_totp_code') failures.set(email, count + 1);
