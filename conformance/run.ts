@@ -8,7 +8,7 @@ import { cleanUp } from './framework/cleanup.ts';
 import { ContractClient, type ClientEnv } from './framework/client.ts';
 import { loadContract } from './framework/contract.ts';
 import { coverageMatrix } from './framework/coverage.ts';
-import { ASSUMED_HASH_MS, estimateRunMs, formatDuration, plannedHashes } from './framework/estimate.ts';
+import { ASSUMED_HASH_MS, estimateRunMs, formatDuration, jobsHint, plannedHashes } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
@@ -63,7 +63,7 @@ export function planRun(options: RunOptions): string[] {
   }
   const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: options.jobs ?? 1, hashMs: ASSUMED_HASH_MS };
   lines.push(
-    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}, counting ${plannedHashes(runnable, mode, contract)} password hashes at ${ASSUMED_HASH_MS} ms ` +
+    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}${jobsHint(runnable, contract, mode)}, counting ${plannedHashes(runnable, mode, contract)} password hashes at ${ASSUMED_HASH_MS} ms ` +
       `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
   );
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
@@ -145,7 +145,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
   log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${plannedHashes(runnable, mode, contract)} hashes planned: ${formatDuration(hashingMs)})`);
-  log(`  estimated run time: ${formatDuration(estimatedMs)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
+  log(`  estimated run time: ${formatDuration(estimatedMs)}${jobsHint(runnable, contract, mode)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
 
   const leftBehind: string[] = [];
   const deps = {

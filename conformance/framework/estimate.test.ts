@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createContract } from './contract.ts';
-import { estimateRunMs, plannedHashes } from './estimate.ts';
+import { estimateRunMs, jobsHint, plannedHashes } from './estimate.ts';
 import type { CheckDef } from './types.ts';
 
 // The estimate printed before a run (and by --dry-run) must be within a quarter of the real
@@ -77,5 +77,13 @@ describe('estimateRunMs', () => {
     // Reset mails: an account sent 3 (the per-recipient budget) is not handed to a check sending one more.
     const mailer = check('M', { owns: { session: false, mails: 3, giveBack: true } });
     expect(plannedHashes([mailer, check('N', { owns: { session: false, mails: 1 } })], mode, loginAndRegister)).toBe(2);
+  });
+
+  it('says what --jobs 4 would take when a run with one address and no harness has one job', () => {
+    const checks = [check('A', { cost: { register: 6 } }), check('B', { cost: { login: 11 } })];
+    const alone = { clientIp: false, harness: false, hashMs: 0 };
+    expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 1 })).toMatch(/^; about 1 min \d+ s with --jobs 4$/u);
+    expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 4 })).toBe('');
+    expect(jobsHint(checks, loginAndRegister, { ...alone, clientIp: true, jobs: 1 })).toBe('');
   });
 });

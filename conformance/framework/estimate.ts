@@ -173,6 +173,13 @@ export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: Esti
   return Math.max(...lanes.map((l) => l.time));
 }
 
+/** With one address, no harness and one job, what `--jobs 4` would take (said next to the
+ * estimate: such a run spends most of its time waiting, and four checks wait together). */
+export function jobsHint(checks: CheckDef[], contract: Contract, mode: EstimateMode): string {
+  if (mode.clientIp || mode.harness || (mode.jobs ?? 1) > 1) return '';
+  return `; about ${formatDuration(estimateRunMs(checks, contract, { ...mode, jobs: 4 }))} with --jobs 4`;
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const minutes = Math.floor(ms / 60_000);
