@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AccountPool } from './accounts.ts';
+import { fakeExchange } from './test-runner-deps.ts';
 import { Tracker } from './tracker.ts';
-import type { CallOptions, Client, Exchange } from './types.ts';
+import type { CallOptions, Client } from './types.ts';
 
 // The account pool against a fake deployment: how many registrations and logins (each a
 // password hash, and a share of the per-address budgets) the checks' sessions cost.
@@ -22,19 +23,7 @@ function fakeDeployment() {
           : operationId === 'login'
             ? { access_token: `token-${n}`, user: { email: sent['email'] } }
             : {};
-      const ex = {
-        id: n,
-        operationId,
-        checkId: 'test',
-        client: 'self',
-        request: { method: 'POST', url: `http://x/${operationId}`, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {}, body: JSON.stringify(opts.body ?? {}), bodyBytes: 0 },
-        status: operationId === 'register' ? 201 : operationId === 'logout' ? 200 : 200,
-        headers: {},
-        text: JSON.stringify(body),
-        body,
-        durationMs: 1,
-        violations: [],
-      } as Exchange;
+      const ex = fakeExchange(operationId, operationId === 'register' ? 201 : 200, body, opts, n);
       tracker.observe(ex);
       return ex;
     },

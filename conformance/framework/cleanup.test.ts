@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { cleanUp } from './cleanup.ts';
 import type { ContractClient } from './client.ts';
+import { fakeExchange } from './test-runner-deps.ts';
 import { Tracker } from './tracker.ts';
-import type { CallOptions, Exchange } from './types.ts';
+import type { CallOptions } from './types.ts';
 
 // The cleanup after a run: it undoes through the public API, and never waits out a window for
 // a session whose own budget a check spent (it used to hold a run up for a minute).
-
-function exchange(operationId: string, status: number, body: unknown, opts: CallOptions, id: number): Exchange {
-  return {
-    id,
-    operationId,
-    checkId: 'cleanup',
-    client: 'self',
-    request: { method: 'POST', url: `http://x/${operationId}`, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {}, body: JSON.stringify(opts.body ?? {}), bodyBytes: 0 },
-    status,
-    headers: {},
-    text: JSON.stringify(body),
-    body,
-    durationMs: 1,
-    violations: [],
-  } as Exchange;
-}
 
 describe('cleanUp', () => {
   it('revokes a key with another session when the first one\'s budget is spent, without pacing, and logs sessions out unpaced', async () => {
@@ -35,8 +20,8 @@ describe('cleanUp', () => {
         n += 1;
         const limited = opts.token && spent.has(opts.token);
         const ex = limited
-          ? exchange(operationId, 429, { code: 'rate_limited' }, opts, n)
-          : exchange(operationId, operationId === 'revokeApiKey' ? 204 : 200, operationId === 'login' ? { access_token: `token-${n}`, user: { email: 'a@example.com' } } : {}, opts, n);
+          ? fakeExchange(operationId, 429, { code: 'rate_limited' }, opts, n)
+          : fakeExchange(operationId, operationId === 'revokeApiKey' ? 204 : 200, operationId === 'login' ? { access_token: `token-${n}`, user: { email: 'a@example.com' } } : {}, opts, n);
         tracker.observe(ex);
         return ex;
       },
@@ -44,9 +29,9 @@ describe('cleanUp', () => {
     tracker.addAccount({ id: 'u1', email: 'a@example.com', password: 'pw-123456789012345', fullName: 'A' });
     // Two sessions of the account, the first one spent; an API key made with it.
     for (const token of ['token-spent', 'token-ok']) {
-      tracker.observe(exchange('login', 200, { access_token: token, user: { email: 'a@example.com' } }, { body: { email: 'a@example.com' } }, (n += 1)));
+      tracker.observe(fakeExchange('login', 200, { access_token: token, user: { email: 'a@example.com' } }, { body: { email: 'a@example.com' } }, (n += 1)));
     }
-    tracker.observe(exchange('createApiKey', 201, { id: 'k1', key: 'qzk_x' }, { token: 'token-spent' }, (n += 1)));
+    tracker.observe(fakeExchange('createApiKey', 201, { id: 'k1', key: 'qzk_x' }, { token: 'token-spent' }, (n += 1)));
 
     const left = await cleanUp({ client, tracker, runId: 'r1' });
     const revokes = calls.filter((c) => c.operationId === 'revokeApiKey');

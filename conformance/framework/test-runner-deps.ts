@@ -3,7 +3,7 @@ import { createContract } from './contract.ts';
 import { Pacer } from './pacer.ts';
 import type { RunnerDeps } from './runner.ts';
 import { Tracker } from './tracker.ts';
-import type { Exchange } from './types.ts';
+import type { CallOptions, Exchange } from './types.ts';
 
 /** Runner dependencies without any HTTP, for the runner's own tests (empty contract, one client address). */
 export function testRunnerDeps(over: Partial<RunnerDeps> = {}, exchanges: Exchange[] = []): RunnerDeps {
@@ -23,5 +23,22 @@ export function testRunnerDeps(over: Partial<RunnerDeps> = {}, exchanges: Exchan
     timeoutMs: 1000,
     log: () => {},
     ...over,
+  };
+}
+
+/** An exchange as a fake deployment answers `opts` (tracker, pool and cleanup tests). */
+export function fakeExchange(operationId: string, status: number, body: unknown, opts: CallOptions, id: number): Exchange {
+  return {
+    id,
+    operationId,
+    checkId: 'test',
+    client: 'self',
+    request: { method: 'POST', url: `http://x/${operationId}`, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {}, body: JSON.stringify(opts.body ?? {}), bodyBytes: 0 },
+    status,
+    headers: {},
+    text: JSON.stringify(body),
+    body,
+    durationMs: 1,
+    violations: [],
   };
 }
