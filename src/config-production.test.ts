@@ -15,6 +15,7 @@ const prod = {
   JWT_SECRET: 'p'.repeat(48),
   DATA_ENCRYPTION_KEY: 'cd'.repeat(32),
   PUBLIC_URL: 'https://app.example.com',
+  SMTP_URL: 'smtps://relay.example.com',
 };
 
 describe('production refusals', () => {
@@ -30,6 +31,36 @@ describe('production refusals', () => {
     expect(problemsOf({ ...prod, PUBLIC_URL: 'http://app.example.com' }).join('\n')).toMatch(/^PUBLIC_URL .*https/m);
     const { PUBLIC_URL: _unset, ...withoutUrl } = prod;
     expect(problemsOf(withoutUrl).join('\n')).toMatch(/^PUBLIC_URL /m);
+  });
+
+  it('issue 20 item 14: production without SMTP_URL is refused, saying what to set', () => {
+    const { SMTP_URL: _unset, ...withoutSmtp } = prod;
+    const problems = problemsOf(withoutSmtp);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^SMTP_URL is required when NODE_ENV=production .*MAIL_OUTBOX_IN_PRODUCTION=true/);
+    expect(problems[0]).not.toContain('\n');
+  });
+
+  it('MAIL_OUTBOX_IN_PRODUCTION=true is the explicit opt-in to the outbox in production, and it is warned about', () => {
+    const { SMTP_URL: _unset, ...withoutSmtp } = prod;
+    const config = loadConfig({ ...withoutSmtp, MAIL_OUTBOX_IN_PRODUCTION: 'true' });
+    expect(config.smtpUrl).toBeUndefined();
+    expect(config.warnings.join('\n')).toMatch(/MAIL_OUTBOX_IN_PRODUCTION=true.*data\/outbox/);
+    expect(problemsOf({ ...withoutSmtp, MAIL_OUTBOX_IN_PRODUCTION: 'maybe' }).join('\n')).toMatch(/^MAIL_OUTBOX_IN_PRODUCTION must be true or false/m);
+    expect(problemsOf({ ...withoutSmtp, MAIL_OUTBOX_IN_PRODUCTION: 'false' }).join('\n')).toMatch(/^SMTP_URL is required/m);
+    // With SMTP_URL set the opt-in changes nothing and warns about nothing.
+    expect(loadConfig({ ...prod, MAIL_OUTBOX_IN_PRODUCTION: 'true' }).warnings).toEqual([]);
+  });
+
+  it('outside production the outbox stays the default without SMTP_URL', () => {
+    const { SMTP_URL: _unset, ...withoutSmtp } = prod;
+    expect(loadConfig({ ...withoutSmtp, NODE_ENV: 'development' }).smtpUrl).toBeUndefined();
+  });
+
+  it('STARTUP_TIMEOUT_SECONDS bounds the wait for dependencies at start (default 10 s)', () => {
+    expect(loadConfig(prod).startupTimeoutSeconds).toBe(10);
+    expect(loadConfig({ ...prod, STARTUP_TIMEOUT_SECONDS: '30' }).startupTimeoutSeconds).toBe(30);
+    expect(problemsOf({ ...prod, STARTUP_TIMEOUT_SECONDS: '0' }).join('\n')).toMatch(/^STARTUP_TIMEOUT_SECONDS must be an integer from 1 to 600/m);
   });
 
   it('a missing NODE_ENV is a loud warning (development secrets, outbox, http://localhost links)', () => {

@@ -62,7 +62,7 @@ describe('loadConfig', () => {
     }
     const prod = problemsOf({ ...secrets, NODE_ENV: 'production', RATE_LIMIT_MULTIPLIER: '1000' });
     expect(prod.join('\n')).toMatch(/RATE_LIMIT_MULTIPLIER is for load tests only.*NODE_ENV=production/);
-    expect(loadConfig({ ...secrets, NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', RATE_LIMIT_MULTIPLIER: '1' }).rateLimitMultiplier).toBe(1);
+    expect(loadConfig({ ...secrets, NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', SMTP_URL: 'smtps://relay.example.com', RATE_LIMIT_MULTIPLIER: '1' }).rateLimitMultiplier).toBe(1);
   });
 
   it('HASH_CONCURRENCY stays below UV_THREADPOOL_SIZE; HASH_QUEUE_MAX is bounded', () => {

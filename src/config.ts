@@ -50,6 +50,13 @@ export interface Config {
   purgeIntervalSeconds: number;
   /** Issue 9: most budgets the memory rate-limit store keeps before evicting (expired first, then oldest windows). */
   rateLimitMemoryMaxKeys: number;
+  /**
+   * Issue 20: seconds the server waits at start for each dependency (database, Redis, SMTP
+   * relay) before it exits with the cause (STARTUP_TIMEOUT_SECONDS, default 10).
+   */
+  startupTimeoutSeconds: number;
+  /** MAIL_OUTBOX_IN_PRODUCTION=true: the explicit opt-in to the file outbox with NODE_ENV=production (warned at start). */
+  mailOutboxInProduction: boolean;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -156,6 +163,22 @@ export function loadConfig(env: Env = process.env): Config {
     if (get('PUBLIC_URL') === undefined) problems.push('PUBLIC_URL is required when NODE_ENV=production: the https address users reach (reset links are built from it)');
     else if (!publicUrl.startsWith('https://')) problems.push(`PUBLIC_URL must be an https:// URL when NODE_ENV=production (got "${publicUrl}")`);
   }
+  // Issue 20 item 14 / issue 17 item 6: without a relay, reset links (live credentials) would be
+  // written in plain text to the outbox directory and nobody would get them.
+  const mailOutboxInProduction = bool('MAIL_OUTBOX_IN_PRODUCTION', false);
+  if (nodeEnv === 'production' && smtpUrl === undefined) {
+    if (!mailOutboxInProduction) {
+      problems.push(
+        'SMTP_URL is required when NODE_ENV=production (e.g. smtps://user:password@relay.example.com): without it reset mail is only written to ' +
+          `${mailOutboxDir}, never sent; to accept that on purpose, set MAIL_OUTBOX_IN_PRODUCTION=true`,
+      );
+    } else {
+      warnings.push(
+        `MAIL_OUTBOX_IN_PRODUCTION=true: no mail is sent; reset mail, with live reset links, is written in plain text to ${mailOutboxDir}. ` +
+          'Protect that directory, or set SMTP_URL.',
+      );
+    }
+  }
   const smtpAllowPlaintext = bool('SMTP_ALLOW_PLAINTEXT', false);
   const smtpRequireTls = smtpUrl !== undefined && smtpUrl.startsWith('smtp://') && !smtpAllowPlaintext && !isLoopbackUrl(smtpUrl);
   // Hot path and load (issue #8).
@@ -172,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
   // Issue 9: bounded growth.
   const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
   const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
+  const startupTimeoutSeconds = int('STARTUP_TIMEOUT_SECONDS', 10, 1, 600);
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
@@ -179,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
     proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
+    startupTimeoutSeconds, mailOutboxInProduction,
   };
 }
 
