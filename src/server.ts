@@ -4,8 +4,12 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger, errorFields } from './log.ts';
 import { startPurgeJob } from './purge/job.ts';
+import { causeOf, checkDependencies, StartupError } from './startup/check-dependencies.ts';
 
-/** `npm start`: validate the configuration, build the app, listen, stop cleanly on a signal. */
+/**
+ * `npm start`: validate the configuration, reach every dependency (bounded wait), build the
+ * app, listen, stop cleanly on a signal. Every failure to start is one line on stderr and exit 1.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -22,10 +26,25 @@ async function main(): Promise<void> {
     process.stderr.write(`\n*** WARNING: ${warning}\n\n`);
     log.warn('configuration', { warning });
   }
+  try {
+    await checkDependencies(config);
+  } catch (err) {
+    if (err instanceof StartupError) fail(err.message);
+    throw err;
+  }
   const built = await createApp({ config });
   const purge = startPurgeJob(built.deps, config.purgeIntervalSeconds);
   const server = createServer(built.app.callback());
   server.keepAliveTimeout = 5_000;
+  server.once('error', (err: NodeJS.ErrnoException) => {
+    const where = `${config.host}`;
+    const message =
+      err.code === 'EADDRINUSE' ? `port ${config.port} is in use on ${where} (set PORT=… to a free port, or stop the process that holds it)`
+      : err.code === 'EACCES' ? `port ${config.port} on ${where} needs privileges this process does not have (set PORT=… to a port above 1023)`
+      : err.code === 'EADDRNOTAVAIL' ? `HOST=${config.host} is not an address of this machine (set HOST=… to one of its addresses, 0.0.0.0 or 127.0.0.1)`
+      : `cannot listen on ${where}:${config.port}: ${causeOf(err)}`;
+    void purge.stop().then(() => built.close()).catch(() => {}).finally(() => fail(message));
+  });
   server.listen(config.port, config.host, () => {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const port = (server.address() as AddressInfo).port;
@@ -60,7 +79,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** One line on stderr, exit 1. */
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // A system or database error (it has a code) is a cause, not a bug: one line. Anything else
+  // is a bug, and its stack is what a developer needs.
+  const coded = typeof (err as { code?: unknown } | null)?.code === 'string';
+  process.stderr.write(`failed to start: ${coded || !(err instanceof Error) ? causeOf(err) : err.stack ?? err.message}\n`);
   process.exit(1);
 });
