@@ -478,7 +478,9 @@ export interface paths {
         /**
          * Health check
          * @description Answers 200 when the server and its database work, 503 `service_unavailable` when the
-         *     database cannot be reached. For load balancers and uptime checks.
+         *     database (or the rate-limit store, e.g. Redis) cannot be reached; the problem's `detail`
+         *     names the dependency that is down (e.g. "The database cannot be reached right now; retry
+         *     later."), never its address. For load balancers and uptime checks.
          *
          *     **Rate limit:** 120 requests per 60 seconds per client IP (policy `health`).
          */
@@ -1106,7 +1108,7 @@ export interface components {
                 };
             };
         };
-        /** @description The server cannot reach its database or its rate-limit store right now (`service_unavailable`); retry after `Retry-After` seconds. Nothing was changed. */
+        /** @description The server cannot reach its database or its rate-limit store right now (`service_unavailable`); retry after `Retry-After` seconds. Nothing was changed. `detail` names the dependency that is down (the database or the rate-limit store), never its address. */
         ServiceUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];

@@ -3,7 +3,7 @@ import type { AppState } from '../deps.ts';
 import { errorFields, type Logger } from '../log.ts';
 import type { ResponseChecker } from '../response-check.ts';
 import { PROBLEM_MEDIA_TYPE, Problem } from './problem.ts';
-import { isUnavailable, unavailableProblem } from './unavailable.ts';
+import { isUnavailable, unavailableProblemFor } from './unavailable.ts';
 
 /**
  * The one place errors become answers. A Problem is rendered as problem+json; koa-body's
@@ -58,10 +58,10 @@ function toProblem(err: unknown, log: Logger, method: string, path: string): Pro
   if (status === 400 || /^Z_/.test(String((err as { code?: unknown } | null)?.code))) {
     return new Problem(400, 'malformed_json', 'The request body is not valid JSON (an object is expected).');
   }
-  // The database (or the Redis rate-limit store) is away: the client retries later.
+  // The database (or the Redis rate-limit store) is away: the client retries later; the detail says which.
   if (isUnavailable(err)) {
     log.warn('dependency unavailable', { method, path, ...errorFields(err) });
-    return unavailableProblem();
+    return unavailableProblemFor(err);
   }
   log.error('unhandled error', { method, path, ...errorFields(err) });
   return new Problem(500, 'internal_error', 'Something went wrong on our side; the error has been logged.');

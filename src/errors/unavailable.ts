@@ -3,7 +3,11 @@ import { Problem } from './problem.ts';
 /** Seconds a client is told to wait when a dependency (database, Redis) is away. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
-/** A dependency the server needs cannot be reached right now; answered as 503. */
+/**
+ * A dependency the server needs cannot be reached right now; answered as 503. The message
+ * names the dependency ("the rate-limit store (Redis) cannot be reached") and becomes the
+ * public `detail` (issue 20): no host, URL or driver text in it.
+ */
 export class ServiceUnavailableError extends Error {
   constructor(message: string, cause?: unknown) {
     super(message, { cause });
@@ -46,6 +50,24 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
   return isUnavailable(e.cause, depth + 1);
 }
 
-export function unavailableProblem(detail = 'The service cannot reach its database right now; retry later.'): Problem {
+/** The ServiceUnavailableError in `err`'s cause chain, if any. */
+function namedUnavailable(err: unknown, depth = 0): ServiceUnavailableError | undefined {
+  if (err instanceof ServiceUnavailableError) return err;
+  if (err === null || typeof err !== 'object' || depth > 4) return undefined;
+  return namedUnavailable((err as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
+ * The 503 for an error isUnavailable() accepted, naming the dependency: the one a
+ * ServiceUnavailableError names, else the database (driver errors come from it).
+ */
+export function unavailableProblemFor(err: unknown): Problem {
+  const named = namedUnavailable(err);
+  if (named === undefined) return unavailableProblem();
+  const what = named.message.replace(/\.$/, '');
+  return unavailableProblem(`${what.charAt(0).toUpperCase()}${what.slice(1)} right now; retry later.`);
+}
+
+export function unavailableProblem(detail = 'The database cannot be reached right now; retry later.'): Problem {
   return new Problem(503, 'service_unavailable', detail, { headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) } });
 }

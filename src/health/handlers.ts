@@ -14,7 +14,7 @@ export function createHealthHandlers(deps: AppDeps): OperationHandlers {
         await deps.db.raw('select 1');
       } catch (err) {
         deps.log.error('health check: database unreachable', errorFields(err));
-        throw unavailableProblem('The database cannot be reached.');
+        throw unavailableProblem(); // "The database cannot be reached right now; …"
       }
       const body: Health = { status: 'ok' };
       ctx.status = 200;
