@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, newSession, testEnv, type TestApp } from '../../test/helpers.ts';
+import { connectDatabase, migrateToLatest } from '../db/connect.ts';
 import { runAdminCommand } from './commands.ts';
 
 let t: TestApp;
@@ -61,7 +62,12 @@ describe('admin commands', () => {
 
   it('the CLI runs as a process against the configured database', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'admin-'));
-    const env = { ...process.env, ...testEnv({ DATABASE_URL: `sqlite:${path.join(dir, 'q.sqlite')}` }) } as NodeJS.ProcessEnv;
+    const file = path.join(dir, 'q.sqlite');
+    // The server's database: the admin commands never create one (src/admin/cli.test.ts).
+    const db = connectDatabase({ client: 'sqlite', filename: file });
+    await migrateToLatest(db);
+    await db.destroy();
+    const env = { ...process.env, ...testEnv({ DATABASE_URL: `sqlite:${file}` }) } as NodeJS.ProcessEnv;
     const run = promisify(execFile);
     const cli = path.resolve(import.meta.dirname, 'cli.ts');
     const failed = await run(process.execPath, ['--import', 'tsx', cli, 'deactivate', 'nobody@example.com'], { env }).catch((e) => e);

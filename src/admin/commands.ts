@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Knex } from 'knex';
+import type { DatabaseConfig } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import { loadContract } from '../contract.ts';
 import { purgeExpired } from '../purge/purge.ts';
@@ -22,6 +25,25 @@ Commands:
   help                     Show this help.
 
 Uses the same configuration as the server (DATABASE_URL, …; see README "Configuration").`;
+
+/** Commands that need no database. */
+export function isHelp(command: string | undefined): boolean {
+  return command === undefined || ['help', '--help', '-h'].includes(command);
+}
+
+/**
+ * Issue 20 item 17: every admin command works on the server's existing database; none creates
+ * one (the server does, on its first start). A SQLite file that does not exist is a mistyped
+ * DATABASE_URL (or the wrong working directory): the reason to refuse, naming the path.
+ */
+export function missingDatabase(database: DatabaseConfig): string | undefined {
+  if (database.client !== 'sqlite' || database.filename === ':memory:' || existsSync(database.filename)) return undefined;
+  const resolved = path.resolve(database.filename);
+  return (
+    `no database at ${database.filename}${resolved === database.filename ? '' : ` (${resolved})`}: check DATABASE_URL and the directory you run from ` +
+    '(the server creates its database on its first start; admin commands only use an existing one)'
+  );
+}
 
 export interface AdminIo {
   out(line: string): void;
