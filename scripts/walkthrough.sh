@@ -3,9 +3,16 @@
 # generator (otplib), login with a code and with a backup code, password reset through the mail
 # outbox, a project and a scoped API key. Run it from the repository root while `npm start`
 # listens (no SMTP_URL, so mail lands in the outbox): `npm run walkthrough`.
-# B (base URL) and OUTBOX (the server's MAIL_OUTBOX_DIR) may be set; E/P are a fresh account.
+# B (base URL, default http://localhost:3000) and OUTBOX (the server's MAIL_OUTBOX_DIR, default
+# data/outbox) may be set, e.g. `B=http://localhost:8080 npm run walkthrough`; E is a fresh account.
+# Everything goes to stdout (no `tee /dev/stderr`: with `> log 2>&1` it reopens and truncates the log).
 set -euo pipefail
 B=${B:-http://localhost:3000}
+OUTBOX=${OUTBOX:-data/outbox}
+if ! curl -s -o /dev/null --max-time 5 "$B/health"; then
+  echo "no server at $B — start it with npm start, or set B=http://host:port" >&2
+  exit 1
+fi
 E=${E:-jane.$(date +%s)@example.com}
 P='correct-horse-battery-staple-42'
 json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(process.argv[1].split(".").reduce((o,k)=>o[k],v))})' "$1"; }
@@ -19,8 +26,9 @@ TOKEN=$(curl -s -X POST $B/auth/login -H 'Content-Type: application/json' -d "{\
 echo '# enable TOTP'
 PROV=$(curl -s -X POST $B/auth/totp/provision -H "Authorization: Bearer $TOKEN")
 SECRET=$(echo "$PROV" | json secret); echo "$PROV" | json uri
-BACKUP=$(curl -s -X POST $B/auth/totp/verify -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"code\":\"$(totp $SECRET)\"}" | tee /dev/stderr | json backup_codes.0); echo
+VERIFIED=$(curl -s -X POST $B/auth/totp/verify -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"code\":\"$(totp $SECRET)\"}")
+echo "$VERIFIED"; BACKUP=$(echo "$VERIFIED" | json backup_codes.0)
 
 echo '# login: no code → 401 totp_required; TOTP code → 200; backup code → 200; backup code again → 401'
 curl -s -o /dev/null -w '%{http_code}\n' -X POST $B/auth/login -H 'Content-Type: application/json' -d "{\"email\":\"$E\",\"password\":\"$P\"}"
@@ -32,7 +40,12 @@ curl -s -o /dev/null -w '%{http_code}\n' -X POST $B/auth/login -H 'Content-Type:
 echo '# password reset: request, find the link in the outbox, open the page, confirm'
 curl -s -X POST $B/auth/password-reset/request -H 'Content-Type: application/json' -d "{\"email\":\"$E\"}"; echo
 sleep 1
-LINK=$(grep -ho 'http[^ ]*/reset-password?token=[A-Za-z0-9_-]*' $(ls -t ${OUTBOX:-data/outbox}/*.txt | head -1)); echo "$LINK"
+MAIL=$(ls -t "$OUTBOX"/*.txt 2>/dev/null | head -1 || true)
+if [ -z "$MAIL" ]; then
+  echo "no reset mail in $OUTBOX — the walkthrough reads the server's outbox (a server without SMTP_URL); set OUTBOX=<its MAIL_OUTBOX_DIR>" >&2
+  exit 1
+fi
+LINK=$(grep -ho 'http[^ ]*/reset-password?token=[A-Za-z0-9_-]*' "$MAIL"); echo "$LINK"
 curl -s -o /dev/null -w 'page %{http_code} %{content_type}\n' "$LINK"
 RESET=${LINK##*token=}
 P2='a-new-passphrase-for-jane-77'
