@@ -4,7 +4,9 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startMailSink } from '../../conformance/lib/smtp-sink.ts';
 import { testEnv } from '../../test/helpers.ts';
+import { redisMissing, startRedis } from '../../test/scale/services.ts';
 import { maskUrl } from './check-dependencies.ts';
 
 // Issue 20 items 15 and 16: start fails fast and says why, in one line, with a non-zero exit.
@@ -76,6 +78,50 @@ describe('start-up: every dependency is reached before listening', () => {
     expect(err, s.err()).toHaveLength(1);
     expect(err[0]).toMatch(new RegExp(`cannot reach the database at postgres://quazzar:\\*\\*\\*@127\\.0\\.0\\.1:${port}/quazzar \\(DATABASE_URL\\) within 1 s: .*ECONNREFUSED`));
     expect(s.out() + s.err()).not.toContain('pg-secret-pw');
+  });
+
+  async function listening(s: ReturnType<typeof start>): Promise<boolean> {
+    for (let i = 0; i < 300; i++) {
+      if (s.out().includes('"msg":"listening"')) return true;
+      if (s.child.exitCode !== null) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  it('a reachable SMTP relay: the server starts', async () => {
+    const sink = await startMailSink({ host: '127.0.0.1', port: 0 });
+    try {
+      const s = start(sqliteEnv({ SMTP_URL: `smtp://127.0.0.1:${sink.port}` }));
+      expect(await listening(s), s.err()).toBe(true);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('production with MAIL_OUTBOX_IN_PRODUCTION=true starts, with a warning about the outbox', async () => {
+    const s = start(sqliteEnv({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', MAIL_OUTBOX_IN_PRODUCTION: 'true' }));
+    expect(await listening(s), s.err()).toBe(true);
+    expect(s.err()).toMatch(/WARNING: MAIL_OUTBOX_IN_PRODUCTION=true: no mail is sent/);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+
+  it.skipIf(redisMissing() !== undefined)('Redis that comes up during the wait: the server waits for it, then starts (skipped without redis-server)', async () => {
+    const port = await closedPort();
+    const s = start(sqliteEnv({ RATE_LIMIT_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}/0`, STARTUP_TIMEOUT_SECONDS: '60' }));
+    // Let the server meet the refused port first, then start Redis on it.
+    for (let i = 0; i < 100 && !s.out().includes('"msg":"listening"'); i++) await new Promise((r) => setTimeout(r, 20));
+    const redis = await startRedis(port);
+    try {
+      expect(await listening(s), s.err()).toBe(true);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      await redis.stop();
+    }
   });
 
   describe('a port in use', () => {
