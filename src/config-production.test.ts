@@ -63,6 +63,13 @@ describe('production refusals', () => {
     expect(problemsOf({ ...prod, STARTUP_TIMEOUT_SECONDS: '0' }).join('\n')).toMatch(/^STARTUP_TIMEOUT_SECONDS must be an integer from 1 to 600/m);
   });
 
+  it('SMTP_REQUIRED_AT_START: an unreachable relay stops the start in production by default, not elsewhere', () => {
+    expect(loadConfig(prod).smtpRequiredAtStart).toBe(true);
+    expect(loadConfig({ ...prod, SMTP_REQUIRED_AT_START: 'false' }).smtpRequiredAtStart).toBe(false);
+    expect(loadConfig({ ...prod, NODE_ENV: 'development' }).smtpRequiredAtStart).toBe(false);
+    expect(loadConfig({ ...prod, NODE_ENV: 'development', SMTP_REQUIRED_AT_START: 'true' }).smtpRequiredAtStart).toBe(true);
+  });
+
   it('a missing NODE_ENV is a loud warning (development secrets, outbox, http://localhost links)', () => {
     const { NODE_ENV: _unset, ...env } = prod;
     const warnings = loadConfig(env).warnings;

@@ -55,6 +55,12 @@ export interface Config {
    * relay) before it exits with the cause (STARTUP_TIMEOUT_SECONDS, default 10).
    */
   startupTimeoutSeconds: number;
+  /**
+   * SMTP_REQUIRED_AT_START (default: true with NODE_ENV=production): a relay that cannot be
+   * reached within the start-up wait stops the start; false: a warning, and the server starts
+   * (e.g. the conformance suite's mail sink, which only listens while the suite runs).
+   */
+  smtpRequiredAtStart: boolean;
   /** MAIL_OUTBOX_IN_PRODUCTION=true: the explicit opt-in to the file outbox with NODE_ENV=production (warned at start). */
   mailOutboxInProduction: boolean;
 }
@@ -196,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
   const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
   const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
   const startupTimeoutSeconds = int('STARTUP_TIMEOUT_SECONDS', 10, 1, 600);
+  const smtpRequiredAtStart = bool('SMTP_REQUIRED_AT_START', nodeEnv === 'production');
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
@@ -203,7 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
     proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
-    startupTimeoutSeconds, mailOutboxInProduction,
+    startupTimeoutSeconds, mailOutboxInProduction, smtpRequiredAtStart,
   };
 }
 

@@ -26,11 +26,16 @@ async function main(): Promise<void> {
     process.stderr.write(`\n*** WARNING: ${warning}\n\n`);
     log.warn('configuration', { warning });
   }
+  let notes: string[];
   try {
-    await checkDependencies(config);
+    notes = await checkDependencies(config);
   } catch (err) {
     if (err instanceof StartupError) fail(err.message);
     throw err;
+  }
+  for (const warning of notes) {
+    process.stderr.write(`\n*** WARNING: ${warning}\n\n`);
+    log.warn('dependency', { warning });
   }
   const built = await createApp({ config });
   const purge = startPurgeJob(built.deps, config.purgeIntervalSeconds);

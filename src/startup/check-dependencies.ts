@@ -13,7 +13,8 @@ import { loadNodemailer } from '../mail/outbox-mailer.ts';
  * the password masked.
  */
 export class StartupError extends Error {
-  constructor(message: string) {
+  /** `unreachable`: the dependency never answered (as opposed to answering with a refusal). */
+  constructor(message: string, readonly unreachable = false) {
     super(message);
     this.name = 'StartupError';
   }
@@ -32,19 +33,35 @@ export function maskUrl(raw: string): string {
 
 const RETRY_PAUSE_MS = 250;
 
-type Deps = Pick<Config, 'database' | 'databaseUrl' | 'rateLimitStore' | 'redisUrl' | 'smtpUrl' | 'smtpRequireTls' | 'startupTimeoutSeconds'>;
+type Deps = Pick<Config, 'database' | 'rateLimitStore' | 'redisUrl' | 'smtpUrl' | 'smtpRequireTls' | 'smtpRequiredAtStart' | 'startupTimeoutSeconds'>;
 
-/** Reaches each configured dependency in turn; throws a StartupError saying what to fix. */
-export async function checkDependencies(config: Deps): Promise<void> {
+/**
+ * Reaches each configured dependency; throws a StartupError saying what to fix. Returns the
+ * warnings to print: an unreachable SMTP relay when SMTP_REQUIRED_AT_START is false (tried
+ * once, not waited for; a relay that answers and refuses the login still stops the start).
+ */
+export async function checkDependencies(config: Deps): Promise<string[]> {
   const waitMs = config.startupTimeoutSeconds * 1000;
+  const warnings: string[] = [];
   const checks: Promise<void>[] = [];
   if (config.database.client === 'pg') checks.push(checkPostgres(config.database.connectionString, waitMs));
   if (config.rateLimitStore === 'redis' && config.redisUrl !== undefined) checks.push(checkRedis(config.redisUrl, waitMs));
-  if (config.smtpUrl !== undefined) checks.push(checkSmtp(config.smtpUrl, config.smtpRequireTls, waitMs));
+  if (config.smtpUrl !== undefined) {
+    const smtp = checkSmtp(config.smtpUrl, config.smtpRequireTls, config.smtpRequiredAtStart ? waitMs : 0);
+    checks.push(
+      config.smtpRequiredAtStart
+        ? smtp
+        : smtp.catch((err: unknown) => {
+            if (!(err instanceof StartupError) || !err.unreachable) throw err;
+            warnings.push(`${err.message}; starting anyway (SMTP_REQUIRED_AT_START=false): reset mail fails until the relay answers`);
+          }),
+    );
+  }
   // In parallel (the wait is bounded once, not once per dependency); the first failure in
   // configuration order is the one reported.
   const results = await Promise.allSettled(checks);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return warnings;
 }
 
 /** A refusal that will not go away by waiting: the message says what to fix. */
@@ -58,11 +75,12 @@ async function reach(waitMs: number, attempt: (leftMs: number) => Promise<void>,
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      await attempt(Math.max(100, deadline - Date.now()));
+      // Each attempt may take a second even when the wait is shorter (or 0: one attempt).
+      await attempt(Math.max(1000, deadline - Date.now()));
       return;
     } catch (err) {
       if (err instanceof Refused) throw new StartupError(scrub(err.message, secret));
-      if (Date.now() + RETRY_PAUSE_MS >= deadline) throw new StartupError(scrub(unreachable(causeOf(err)), secret));
+      if (Date.now() + RETRY_PAUSE_MS >= deadline) throw new StartupError(scrub(unreachable(causeOf(err)), secret), true);
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
   }
@@ -185,7 +203,10 @@ export async function checkSmtp(url: string, requireTls: boolean, waitMs: number
         transport.close();
       }
     },
-    (cause) => `cannot reach the mail relay at ${masked} (SMTP_URL) ${waitHint(waitMs / 1000)}: ${cause} — start the relay or fix SMTP_URL; STARTUP_TIMEOUT_SECONDS sets the wait`,
+    (cause) =>
+      waitMs === 0
+        ? `cannot reach the mail relay at ${masked} (SMTP_URL): ${cause}`
+        : `cannot reach the mail relay at ${masked} (SMTP_URL) ${waitHint(waitMs / 1000)}: ${cause} — start the relay or fix SMTP_URL; STARTUP_TIMEOUT_SECONDS sets the wait (SMTP_REQUIRED_AT_START=false starts without it)`,
     passwordOf(url),
   );
 }

@@ -44,6 +44,15 @@ function sqliteEnv(extra: Record<string, string | undefined>) {
   return testEnv({ PORT: '0', LOG_LEVEL: 'info', VALIDATE_RESPONSES: 'false', DATABASE_URL: `sqlite:${path.join(dir, 'q.sqlite')}`, STARTUP_TIMEOUT_SECONDS: '1', ...extra });
 }
 
+async function listening(s: ReturnType<typeof start>): Promise<boolean> {
+  for (let i = 0; i < 300; i++) {
+    if (s.out().includes('"msg":"listening"')) return true;
+    if (s.child.exitCode !== null) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 /** The lines the server wrote to stderr, without blank ones. */
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
@@ -59,15 +68,25 @@ describe('start-up: every dependency is reached before listening', () => {
     expect(s.err()).not.toContain('hunter2');
   });
 
-  it('SMTP relay unreachable (SMTP_URL to a closed port): exit 1, one line naming the relay and SMTP_URL', async () => {
+  it('SMTP relay unreachable with SMTP_REQUIRED_AT_START=true (the production default): exit 1, one line naming the relay and SMTP_URL', async () => {
     const port = await closedPort();
-    const s = start(sqliteEnv({ SMTP_URL: `smtp://mailer:s3cretpass@127.0.0.1:${port}` }));
+    const s = start(sqliteEnv({ SMTP_URL: `smtp://mailer:s3cretpass@127.0.0.1:${port}`, SMTP_REQUIRED_AT_START: 'true' }));
     expect(await s.exited).toBe(1);
     expect(s.out()).not.toContain('"msg":"listening"');
     const err = lines(s.err());
     expect(err, s.err()).toHaveLength(1);
     expect(err[0]).toMatch(new RegExp(`cannot reach the mail relay at smtp://mailer:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(SMTP_URL\\) within 1 s: .*ECONNREFUSED`));
     expect(s.err()).not.toContain('s3cretpass');
+  });
+
+  it('SMTP relay unreachable outside production (the conformance sink listens only while the suite runs): a warning, and the server starts', async () => {
+    const port = await closedPort();
+    const s = start(sqliteEnv({ SMTP_URL: `smtp://mailer:s3cretpass@127.0.0.1:${port}` }));
+    expect(await listening(s), s.err()).toBe(true);
+    expect(s.err()).toMatch(new RegExp(`WARNING: cannot reach the mail relay at smtp://mailer:\\*\\*\\*@127\\.0\\.0\\.1:${port} \\(SMTP_URL\\): .*ECONNREFUSED.*; starting anyway \\(SMTP_REQUIRED_AT_START=false\\)`));
+    expect(s.err()).not.toContain('s3cretpass');
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
   });
 
   it('PostgreSQL unreachable (closed port): exit 1, one line with the masked URL', async () => {
@@ -79,15 +98,6 @@ describe('start-up: every dependency is reached before listening', () => {
     expect(err[0]).toMatch(new RegExp(`cannot reach the database at postgres://quazzar:\\*\\*\\*@127\\.0\\.0\\.1:${port}/quazzar \\(DATABASE_URL\\) within 1 s: .*ECONNREFUSED`));
     expect(s.out() + s.err()).not.toContain('pg-secret-pw');
   });
-
-  async function listening(s: ReturnType<typeof start>): Promise<boolean> {
-    for (let i = 0; i < 300; i++) {
-      if (s.out().includes('"msg":"listening"')) return true;
-      if (s.child.exitCode !== null) return false;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return false;
-  }
 
   it('a reachable SMTP relay: the server starts', async () => {
     const sink = await startMailSink({ host: '127.0.0.1', port: 0 });
