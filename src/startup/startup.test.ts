@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
 import { startMailSink } from '../../conformance/lib/smtp-sink.ts';
 import { testEnv } from '../../test/helpers.ts';
 import { redisMissing, startRedis } from '../../test/scale/services.ts';
@@ -87,6 +88,26 @@ describe('start-up: every dependency is reached before listening', () => {
     expect(s.err()).not.toContain('s3cretpass');
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
+  });
+
+  it('an SMTP relay that refuses the login stops the start even outside production, in one line', async () => {
+    const relay = new SMTPServer({
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      onAuth: (_auth, _session, callback) => callback(new Error('Invalid username or password')),
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.server.address() as AddressInfo).port;
+    try {
+      const s = start(sqliteEnv({ SMTP_URL: `smtp://mailer:wr0ngpass@127.0.0.1:${port}` }));
+      expect(await s.exited).toBe(1);
+      const err = lines(s.err());
+      expect(err, s.err()).toHaveLength(1);
+      expect(err[0]).toMatch(new RegExp(`^the mail relay refused the login: .* — fix the user name or password in SMTP_URL \\(smtp://mailer:\\*\\*\\*@127\\.0\\.0\\.1:${port}\\)$`));
+      expect(s.err()).not.toContain('wr0ngpass');
+    } finally {
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it('PostgreSQL unreachable (closed port): exit 1, one line with the masked URL', async () => {
