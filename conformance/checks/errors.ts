@@ -166,6 +166,13 @@ const health: CheckDef = {
       expectProblem(ctx, down, 503, 'service_unavailable', 'getHealth with the database unreachable');
       const retryAfter = down.headers['retry-after'] ?? '';
       ctx.expect(/^\d+$/u.test(retryAfter) && Number(retryAfter) >= 1, `getHealth 503 without an integer Retry-After ≥ 1 (got ${JSON.stringify(retryAfter || null)})`, down);
+      // A documented rule since issue 20: the detail names the dependency that is down. Checked
+      // only when the chosen contract states it (released contracts before it do not).
+      const healthText = String(ctx.contract.document?.paths?.['/health']?.get?.description ?? '');
+      if (/`detail`\s+names the dependency/u.test(healthText)) {
+        const detail = String(down.body?.detail ?? '');
+        ctx.expect(/database/iu.test(detail), `getHealth 503 with the database unreachable: the detail ${JSON.stringify(detail)} does not name the database (the contract: "detail names the dependency that is down")`, down);
+      }
     } finally {
       await ctx.harness!.setDatabaseFault(0);
     }

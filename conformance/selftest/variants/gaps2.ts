@@ -239,5 +239,16 @@ export const gapVariants4: BrokenVariant[] = [
         req.body = Buffer.from(JSON.stringify({ ...body, full_name: '\u0001' }));
       },
     }),
+  },  {
+    name: 'health 503 whose detail does not name the dependency that is down',
+    breaks: '503 detail names no dependency (issue 20)',
+    only: ['ERRORS-07'],
+    catches: ['ERRORS-07'],
+    mutation: () => ({
+      onResponse(req, res) {
+        if (req.method !== 'GET' || req.path !== '/health' || res.status !== 503) return res;
+        return problem(res, 503, 'service_unavailable', 'Service unavailable', { 'retry-after': res.headers['retry-after'] ?? '5' });
+      },
+    }),
   },
 ];
