@@ -8,7 +8,7 @@ import { cleanUp } from './framework/cleanup.ts';
 import { ContractClient, type ClientEnv } from './framework/client.ts';
 import { loadContract } from './framework/contract.ts';
 import { coverageMatrix } from './framework/coverage.ts';
-import { ASSUMED_HASH_MS, estimateRunMs, formatDuration, jobsHint, plannedHashes } from './framework/estimate.ts';
+import { ASSUMED_HASH_MS, estimateParts, formatDuration, jobsHint, type EstimateParts } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
@@ -62,10 +62,12 @@ export function planRun(options: RunOptions): string[] {
     }
   }
   const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: options.jobs ?? 1, hashMs: ASSUMED_HASH_MS };
+  const parts = estimateParts(runnable, contract, mode);
   lines.push(
-    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}${jobsHint(runnable, contract, mode)}, counting ${plannedHashes(runnable, mode, contract)} password hashes at ${ASSUMED_HASH_MS} ms ` +
+    `estimated run time: ${formatDuration(parts.totalMs)}${jobsHint(runnable, contract, mode)}, counting ${parts.hashes} password hashes at ${ASSUMED_HASH_MS} ms ` +
       `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
   );
+  lines.push(`  of which ${waitsLine(parts)}`);
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
   return lines;
 }
@@ -138,14 +140,15 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
   const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: options.jobs ?? 1, hashMs };
-  const hashingMs = plannedHashes(runnable, mode, contract) * hashMs;
-  const estimatedMs = estimateRunMs(runnable, contract, mode);
+  const parts = estimateParts(runnable, contract, mode);
+  const estimatedMs = parts.totalMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
   log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
-  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${plannedHashes(runnable, mode, contract)} hashes planned: ${formatDuration(hashingMs)})`);
+  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${parts.hashes} hashes planned: ${formatDuration(parts.hashes * hashMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${jobsHint(runnable, contract, mode)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
+  log(`    of which ${waitsLine(parts)}`);
 
   const leftBehind: string[] = [];
   const deps = {
@@ -153,7 +156,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     options,
     contract,
     env,
-    accounts: new AccountPool(runId, tracker),
+    accounts: new AccountPool(runId, tracker, { retireTotp: !!options.clientIpHeader || !!harness }),
     ...(harness ? { harness } : {}),
     ...(mail ? { mail } : {}),
     nextIp: () => (options.clientIpHeader ? ipPool() : 'self'),
@@ -230,6 +233,17 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     log(`reports: ${written.join(', ')}`);
   }
   return result;
+}
+
+/** The estimate's waits, said before the run: none of a run's minutes is unannounced. */
+function waitsLine(parts: EstimateParts): string {
+  const items = [
+    `password hashing ${formatDuration(parts.hashingMs)}`,
+    parts.totpMs ? `waiting for TOTP time steps ${formatDuration(parts.totpMs)} (no harness clock to move)` : '',
+    parts.windowMs ? `waiting out rate-limit windows and Retry-After ${formatDuration(parts.windowMs)} (no harness clock to move)` : '',
+    `final cleanup ${formatDuration(parts.cleanupMs)}`,
+  ];
+  return `${items.filter(Boolean).join(', ')}; the rest is requests${parts.totpMs || parts.windowMs ? ' (waits overlap under --jobs)' : ''}`;
 }
 
 /**

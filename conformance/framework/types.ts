@@ -314,8 +314,9 @@ export interface CheckContext {
   serverTime(): Promise<number>;
   /** Every exchange of the run so far (all checks), for run-wide judgements. */
   exchanges(): readonly Exchange[];
-  /** Waits (counts toward the check's timeout). */
-  sleep(ms: number): Promise<void>;
+  /** Waits (counts toward the check's timeout); a wait of a second or more prints a progress
+   * line with `why` (e.g. "for TOTP step 123 (no harness clock to move)"). */
+  sleep(ms: number, why?: string): Promise<void>;
   /**
    * Waits until the budget the operation's rate-limit policy keeps for this caller (the
    * client's address, or `token` for token policies) has nothing counted, so a check that
