@@ -45,13 +45,21 @@ export function selects(item: string, check: Pick<CheckDef, 'id' | 'area'>): boo
   return new RegExp(`^${pattern}$`, 'iu').test(check.id);
 }
 
+/** `--jobs` unless given: 4 with a client-ip header (every check has its own address, its own
+ * accounts and sessions: the checks are independent, and their waits for TOTP steps and
+ * windows they reopen overlap), else 1 (one address shared by the run: one check at a time
+ * is the gentlest on a deployment; the estimate says what --jobs 4 would take). */
+export function defaultJobs(options: Pick<RunOptions, 'jobs' | 'clientIpHeader'>): number {
+  return options.jobs ?? (options.clientIpHeader ? 4 : 1);
+}
+
 /** `--dry-run`: the plan — which checks run, which are skipped and why, the estimated time
  * (pacing waits; the password-hash cost is measured only by a real run) — sending nothing. */
 export function planRun(options: RunOptions): string[] {
   const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
   const capabilities: Record<Need, boolean> = { smtp: options.smtpPort !== undefined, harness: !!options.harnessUrl, clientIp: !!options.clientIpHeader };
   const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
-  const lines = [`plan against ${options.baseUrl}: ${checks.length} checks; capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`];
+  const lines = [`plan against ${options.baseUrl}: ${checks.length} checks, ${defaultJobs(options)} at a time (--jobs); capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`];
   const runnable: CheckDef[] = [];
   for (const c of checks) {
     const missing = (c.needs ?? []).filter((n) => !capabilities[n]);
@@ -61,7 +69,7 @@ export function planRun(options: RunOptions): string[] {
       lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
     }
   }
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: options.jobs ?? 1, hashMs: ASSUMED_HASH_MS };
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: defaultJobs(options), hashMs: ASSUMED_HASH_MS };
   const parts = estimateParts(runnable, contract, mode);
   lines.push(
     `estimated run time: ${formatDuration(parts.totalMs)}${jobsHint(runnable, contract, mode)}, counting ${parts.hashes} password hashes at ${ASSUMED_HASH_MS} ms ` +
@@ -139,7 +147,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: options.jobs ?? 1, hashMs };
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs };
   const parts = estimateParts(runnable, contract, mode);
   const estimatedMs = parts.totalMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
@@ -172,7 +180,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     exchanges: () => exchanges,
     timeoutMs,
     log,
-    ...(options.jobs ? { jobs: options.jobs } : {}),
+    jobs: defaultJobs(options),
     ...(options.failFast ? { failFast: true } : {}),
   };
 
