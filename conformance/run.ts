@@ -23,6 +23,7 @@ import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
 import { writeHar } from './report/har.ts';
 import { consoleSummary } from './report/console.ts';
+import { contractInfo } from './report/contract-info.ts';
 import { annotateEvidence } from './requirements/pointers.ts';
 
 // The suite as a function: the CLI and the self-test both call runConformance().
@@ -86,7 +87,8 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const runId = options.runId ?? randomBytes(4).toString('hex');
   const baseUrl = options.baseUrl.replace(/\/+$/u, '');
-  const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
+  const contractPath = options.contractPath ?? DEFAULT_CONTRACT;
+  const contract = loadContract(contractPath);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const startedAt = new Date();
   const started = performance.now();
@@ -202,13 +204,17 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const { cells, undocumented } = coverageMatrix(contract, exchanges);
   const requirements = requirementResults(exchanges);
   const all = [...results, ...requirements];
-  const summary = {
-    pass: all.filter((r) => r.outcome === 'pass').length,
-    fail: all.filter((r) => r.outcome === 'fail').length,
-    warn: all.filter((r) => r.outcome === 'warn').length,
-    skip: all.filter((r) => r.outcome === 'skip').length,
-    mustFailed: all.filter((r) => r.outcome === 'fail' && r.level === 'MUST').length,
-  };
+  // The checks run, and apart from them the CONTRACT-* requirements their answers were judged by.
+  const count = (list: typeof all) => ({
+    pass: list.filter((r) => r.outcome === 'pass').length,
+    fail: list.filter((r) => r.outcome === 'fail').length,
+    warn: list.filter((r) => r.outcome === 'warn').length,
+    skip: list.filter((r) => r.outcome === 'skip').length,
+    partial: list.filter((r) => r.outcome === 'partial').length,
+    mustFailed: list.filter((r) => r.outcome === 'fail' && r.level === 'MUST').length,
+  });
+  const summary = count(results);
+  const contractSummary = count(requirements);
   const result: RunResult = {
     runId,
     baseUrl,
@@ -224,8 +230,13 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     unplanned429: exchanges.filter((e) => e.unplanned429).length,
     leftBehind,
     summary,
+    contractSummary,
+    contract: contractInfo(contractPath),
+    // A selection of the checks proves no conformance (docs/DECISIONS.md, "What a subset run may claim").
+    ...(checks.length < allChecks.length ? { subset: { run: checks.length, of: allChecks.length } } : {}),
+    ...(options.strict ? { strict: true } : {}),
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
-    exitCode: summary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
+    exitCode: summary.mustFailed + contractSummary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
   result.notImplemented = env.implementation!.entries();
   result.seed = options.seed!;

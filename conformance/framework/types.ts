@@ -391,7 +391,7 @@ export interface RunResult {
   undocumented: string[];
   unplanned429: number;
   leftBehind: string[];
-  summary: { pass: number; fail: number; warn: number; skip: number; mustFailed: number };
+  summary: { pass: number; fail: number; warn: number; skip: number; partial?: number; mustFailed: number };
   /** The run was interrupted: the checks not started are skipped. */
   interrupted?: boolean;
   exitCode: 0 | 1;
