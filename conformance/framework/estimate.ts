@@ -193,8 +193,8 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
   const shared = !mode.clientIp && !mode.harness;
   const jobs = Math.max(1, mode.jobs ?? 1);
   const perHash = mode.hashMs + HASH_OVERHEAD_MS;
-  // In the order the runner starts them (with one address, the exclusive ones last).
-  checks = runOrder(checks, { sharedAddress: shared, harness: mode.harness, jobs, perAddress: perAddressLimits(contract) });
+  // In the order the runner starts them (schedule.ts: runOrder).
+  checks = runOrder(checks, { sharedAddress: !mode.clientIp, harness: mode.harness, jobs, perAddress: perAddressLimits(contract) });
   const costs = withOwnedAccounts(checks, contract, mode);
   const stepped = pooledSteps(checks, mode);
   const parts = { hashes: 0, hashingMs: 0, totpMs: 0, windowMs: 0, cleanupMs: 0 };
@@ -215,23 +215,14 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
   // The final cleanup: a logout per session, a backup-code login per locked TOTP account.
   const locked = mode.harness ? 0 : checks.filter((c) => LEAVES_TOTP_LOCKED.has(c.id)).length;
   parts.cleanupMs = logins * CLEANUP_CALL_MS + locked * perHash;
+  // Both modes are simulated on `jobs` lanes in the order the runner starts the checks (an
+  // exclusive check waits for every lane to finish and runs alone; a sleeping check holds its
+  // lane). With one address, every per-IP budget is shared by the whole run: each budget call
+  // is counted in its policy's window in time order, or waits for the window to reopen — as
+  // the pacer does. With addresses of its own a check waits for no budget, but the deployment
+  // hashes one password at a time: the run takes at least all its hashing.
   const run = { sharedAddress: !mode.clientIp, harness: mode.harness };
-  if (!shared) {
-    // Hashing never overlaps (one hash at a time); the rest of the parallel checks does, their
-    // sleeps included (a check sleeping for a TOTP step disturbs nobody).
-    let ms = 0;
-    for (const check of checks) {
-      const hashing = hashesOf(check, mode, costs.get(check)) * perHash;
-      const own = PER_CHECK_MS + wait(check, ms + hashing);
-      ms += hashing + (isExclusive(check, run) ? own : own / jobs);
-    }
-    return { ...parts, totalMs: ms + parts.cleanupMs };
-  }
-  // One address: every per-IP budget is shared by the whole run. The run is simulated on
-  // `jobs` lanes, one budget call at a time in time order (an exclusive check waits for every
-  // lane to finish and runs alone), each call counted in its policy's window or waiting for
-  // the window to reopen — as the pacer does.
-  const policies = new Map(contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p]));
+  const policies = new Map(shared ? contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p]) : []);
   const windows = new Map<string, { start: number; count: number }>();
   interface Lane {
     time: number;
@@ -241,13 +232,14 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
     busy: boolean;
   }
   const lanes: Lane[] = Array.from({ length: jobs }, () => ({ time: 0, calls: [], tail: 0, busy: false }));
-  const exclusive = (check: CheckDef) => jobs === 1 || isExclusive(check, { sharedAddress: true, harness: false });
+  const exclusive = (check: CheckDef) => jobs === 1 || isExclusive(check, run);
   const start = (lane: Lane, check: CheckDef) => {
     const cost = costs.get(check) ?? {};
-    lane.calls = check.skipsAlone ? [] : Object.entries(cost).flatMap(([name, n]) => (policies.has(name) ? new Array<string>(n).fill(name) : []));
-    lane.tail = PER_CHECK_MS + (check.skipsAlone ? 0 : hashesOf(check, mode, cost) * perHash + wait(check, lane.time));
+    const skips = shared && check.skipsAlone;
+    lane.calls = skips ? [] : Object.entries(cost).flatMap(([name, n]) => (policies.has(name) ? new Array<string>(n).fill(name) : []));
+    lane.tail = PER_CHECK_MS + (skips ? 0 : hashesOf(check, mode, cost) * perHash + wait(check, lane.time));
     lane.busy = true;
-    if (check.freshWindows && !check.skipsAlone) {
+    if (shared && check.freshWindows && !skips) {
       for (const name of new Set(lane.calls)) {
         const w = windows.get(name);
         const windowMs = policies.get(name)!.window_seconds * 1000;
@@ -296,7 +288,9 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
       lane.calls.shift();
     } else lane.time = w.start + windowMs + WINDOW_MARGIN_MS;
   }
-  return { ...parts, totalMs: Math.max(...lanes.map((l) => l.time)) + parts.cleanupMs };
+  const makespan = Math.max(...lanes.map((l) => l.time));
+  const hashBound = shared ? 0 : parts.hashingMs + (checks.length * PER_CHECK_MS) / jobs;
+  return { ...parts, totalMs: Math.max(makespan, hashBound) + parts.cleanupMs };
 }
 
 /** With one address, no harness and one job, what `--jobs 4` would take (said next to the

@@ -94,6 +94,9 @@ export interface Violation {
 export interface Exchange {
   /** Sequence number within the run (reports link failures to it). */
   id: number;
+  /** When the request was sent (ISO 8601, wall clock) and its HAR timings (ms). */
+  startedAt?: string;
+  timings?: { send: number; wait: number; receive: number };
   /** The operation the request was sent to; undefined for paths outside the contract. */
   operationId?: string;
   /** The check that made the call (or `setup` / `cleanup`). */
