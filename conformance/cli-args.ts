@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import './framework/options.ts';
 import type { RunOptions } from './framework/types.ts';
 import { resolveContract } from './framework/contract-version.ts';
+import { allChecks } from './checks/index.ts';
 
 // The command line, parsed and checked apart from running (so it can be tested).
 
@@ -34,7 +35,8 @@ Usage: quazzar-conformance --base-url URL [options]
                             Without it every profile runs; a documented operation answering the
                             global 404 is reported once as NOT IMPLEMENTED and the checks that
                             need it are SKIPPED (not failed)
-  --jobs N                  run independent checks N at a time (default 1; checks that move
+  --jobs N                  run independent checks N at a time (default 4 with
+                            --client-ip-header, else 1; checks that move
                             the harness clock, time answers or judge the whole run still run
                             alone; without --client-ip-header all share one address, so the
                             checks that drive or judge a rate limit run alone too, and the
@@ -61,13 +63,28 @@ Usage: quazzar-conformance --base-url URL [options]
   --version                 the suite's version
   --help                    this text
 
-Areas: accounts, login, sessions, users, totp, password-reset, api-keys, access, negative,
-rate-limits, errors. Without --client-ip-header the suite paces itself to the documented limits
+${wrap(`Areas: ${areas().join(', ')}.`)}
+Without --client-ip-header the suite paces itself to the documented limits
 (it prints its estimated run time first). Checks needing what was not offered (SMTP sink,
 harness, client-ip header) are reported as SKIPPED with the reason.
 
 Exit status: 0 no MUST requirement failed; 1 at least one did; 2 usage error or unreachable
 base URL (or not this API); 130 interrupted (Ctrl-C; the partial report is still written).`;
+
+/** The areas of the registered checks, in the suite's order (never a hand-kept list). */
+export function areas(): string[] {
+  return [...new Set(allChecks.map((c) => c.area))];
+}
+
+/** Words wrapped at 95 columns. */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    if (lines.length && `${lines.at(-1)} ${word}`.length <= 95) lines[lines.length - 1] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.join('\n');
+}
 
 export class UsageError extends Error {}
 

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allChecks } from './checks/index.ts';
+import { HELP } from './cli-args.ts';
+import { defaultJobs, planRun } from './run.ts';
 import { startBrokenProxy, type BrokenProxy } from './selftest/broken-proxy.ts';
 import { startReference, type RunningReference } from './selftest/reference-server.ts';
 
@@ -19,6 +22,27 @@ function runBin(args: string[], env: Record<string, string> = {}): Promise<{ cod
     });
   });
 }
+
+describe('--help and --dry-run (no deployment)', () => {
+  it('--help lists every area of the registered checks, hardening included', () => {
+    const areas = HELP('x').split('Areas: ')[1]!.split('.')[0]!.replace(/\s+/gu, ' ');
+    const registered = [...new Set(allChecks.map((c) => c.area))];
+    expect(registered).toContain('hardening');
+    expect(areas.split(', ')).toEqual(registered);
+  });
+
+  it('runs 4 checks at a time with a client-ip header unless told (checks are independent then), 1 without', () => {
+    expect(defaultJobs({ clientIpHeader: 'x-forwarded-for' })).toBe(4);
+    expect(defaultJobs({})).toBe(1);
+    expect(defaultJobs({ clientIpHeader: 'x-forwarded-for', jobs: 1 })).toBe(1);
+    expect(planRun({ baseUrl: 'http://127.0.0.1:9', clientIpHeader: 'x-forwarded-for', only: ['ACCESS-01'] })[0]).toMatch(/4 at a time/u);
+  });
+
+  it('--dry-run says what of its estimate is waiting (TOTP steps, windows, cleanup)', () => {
+    const lines = planRun({ baseUrl: 'http://127.0.0.1:9', clientIpHeader: 'x-forwarded-for', only: ['totp', 'RATE-05'] });
+    expect(lines.join('\n')).toMatch(/waiting for TOTP time steps .*waiting out rate-limit windows.*final cleanup/u);
+  });
+});
 
 describe('quazzar-conformance (bin)', () => {
   let ref: RunningReference;

@@ -8,7 +8,7 @@ import { cleanUp } from './framework/cleanup.ts';
 import { ContractClient, type ClientEnv } from './framework/client.ts';
 import { loadContract } from './framework/contract.ts';
 import { coverageMatrix } from './framework/coverage.ts';
-import { ASSUMED_HASH_MS, estimateRunMs, formatDuration, jobsHint, plannedHashes } from './framework/estimate.ts';
+import { ASSUMED_HASH_MS, estimateParts, formatDuration, jobsHint, type EstimateParts } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
@@ -23,6 +23,7 @@ import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
 import { writeHar } from './report/har.ts';
 import { consoleSummary } from './report/console.ts';
+import { contractInfo } from './report/contract-info.ts';
 import { annotateEvidence } from './requirements/pointers.ts';
 
 // The suite as a function: the CLI and the self-test both call runConformance().
@@ -45,13 +46,21 @@ export function selects(item: string, check: Pick<CheckDef, 'id' | 'area'>): boo
   return new RegExp(`^${pattern}$`, 'iu').test(check.id);
 }
 
+/** `--jobs` unless given: 4 with a client-ip header (every check has its own address, its own
+ * accounts and sessions: the checks are independent, and their waits for TOTP steps and
+ * windows they reopen overlap), else 1 (one address shared by the run: one check at a time
+ * is the gentlest on a deployment; the estimate says what --jobs 4 would take). */
+export function defaultJobs(options: Pick<RunOptions, 'jobs' | 'clientIpHeader'>): number {
+  return options.jobs ?? (options.clientIpHeader ? 4 : 1);
+}
+
 /** `--dry-run`: the plan — which checks run, which are skipped and why, the estimated time
  * (pacing waits; the password-hash cost is measured only by a real run) — sending nothing. */
 export function planRun(options: RunOptions): string[] {
   const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
   const capabilities: Record<Need, boolean> = { smtp: options.smtpPort !== undefined, harness: !!options.harnessUrl, clientIp: !!options.clientIpHeader };
   const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
-  const lines = [`plan against ${options.baseUrl}: ${checks.length} checks; capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`];
+  const lines = [`plan against ${options.baseUrl}: ${checks.length} checks, ${defaultJobs(options)} at a time (--jobs); capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`];
   const runnable: CheckDef[] = [];
   for (const c of checks) {
     const missing = (c.needs ?? []).filter((n) => !capabilities[n]);
@@ -61,11 +70,13 @@ export function planRun(options: RunOptions): string[] {
       lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
     }
   }
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: options.jobs ?? 1, hashMs: ASSUMED_HASH_MS };
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: defaultJobs(options), hashMs: ASSUMED_HASH_MS };
+  const parts = estimateParts(runnable, contract, mode);
   lines.push(
-    `estimated run time: ${formatDuration(estimateRunMs(runnable, contract, mode))}${jobsHint(runnable, contract, mode)}, counting ${plannedHashes(runnable, mode, contract)} password hashes at ${ASSUMED_HASH_MS} ms ` +
+    `estimated run time: ${formatDuration(parts.totalMs)}${jobsHint(runnable, contract, mode)}, counting ${parts.hashes} password hashes at ${ASSUMED_HASH_MS} ms ` +
       `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
   );
+  lines.push(`  of which ${waitsLine(parts)}`);
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
   return lines;
 }
@@ -76,7 +87,8 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const runId = options.runId ?? randomBytes(4).toString('hex');
   const baseUrl = options.baseUrl.replace(/\/+$/u, '');
-  const contract = loadContract(options.contractPath ?? DEFAULT_CONTRACT);
+  const contractPath = options.contractPath ?? DEFAULT_CONTRACT;
+  const contract = loadContract(contractPath);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const startedAt = new Date();
   const started = performance.now();
@@ -137,15 +149,16 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: options.jobs ?? 1, hashMs };
-  const hashingMs = plannedHashes(runnable, mode, contract) * hashMs;
-  const estimatedMs = estimateRunMs(runnable, contract, mode);
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs };
+  const parts = estimateParts(runnable, contract, mode);
+  const estimatedMs = parts.totalMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
   log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
-  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${plannedHashes(runnable, mode, contract)} hashes planned: ${formatDuration(hashingMs)})`);
+  log(`  password hash: about ${Math.round(hashMs)} ms per login/register (${parts.hashes} hashes planned: ${formatDuration(parts.hashes * hashMs)})`);
   log(`  estimated run time: ${formatDuration(estimatedMs)}${jobsHint(runnable, contract, mode)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
+  log(`    of which ${waitsLine(parts)}`);
 
   const leftBehind: string[] = [];
   const deps = {
@@ -153,7 +166,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     options,
     contract,
     env,
-    accounts: new AccountPool(runId, tracker),
+    accounts: new AccountPool(runId, tracker, { retireTotp: !!options.clientIpHeader || !!harness }),
     ...(harness ? { harness } : {}),
     ...(mail ? { mail } : {}),
     nextIp: () => (options.clientIpHeader ? ipPool() : 'self'),
@@ -169,7 +182,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     exchanges: () => exchanges,
     timeoutMs,
     log,
-    ...(options.jobs ? { jobs: options.jobs } : {}),
+    jobs: defaultJobs(options),
     ...(options.failFast ? { failFast: true } : {}),
   };
 
@@ -191,13 +204,17 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const { cells, undocumented } = coverageMatrix(contract, exchanges);
   const requirements = requirementResults(exchanges);
   const all = [...results, ...requirements];
-  const summary = {
-    pass: all.filter((r) => r.outcome === 'pass').length,
-    fail: all.filter((r) => r.outcome === 'fail').length,
-    warn: all.filter((r) => r.outcome === 'warn').length,
-    skip: all.filter((r) => r.outcome === 'skip').length,
-    mustFailed: all.filter((r) => r.outcome === 'fail' && r.level === 'MUST').length,
-  };
+  // The checks run, and apart from them the CONTRACT-* requirements their answers were judged by.
+  const count = (list: typeof all) => ({
+    pass: list.filter((r) => r.outcome === 'pass').length,
+    fail: list.filter((r) => r.outcome === 'fail').length,
+    warn: list.filter((r) => r.outcome === 'warn').length,
+    skip: list.filter((r) => r.outcome === 'skip').length,
+    partial: list.filter((r) => r.outcome === 'partial').length,
+    mustFailed: list.filter((r) => r.outcome === 'fail' && r.level === 'MUST').length,
+  });
+  const summary = count(results);
+  const contractSummary = count(requirements);
   const result: RunResult = {
     runId,
     baseUrl,
@@ -213,8 +230,13 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     unplanned429: exchanges.filter((e) => e.unplanned429).length,
     leftBehind,
     summary,
+    contractSummary,
+    contract: contractInfo(contractPath),
+    // A selection of the checks proves no conformance (docs/DECISIONS.md, "What a subset run may claim").
+    ...(checks.length < allChecks.length ? { subset: { run: checks.length, of: allChecks.length } } : {}),
+    ...(options.strict ? { strict: true } : {}),
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
-    exitCode: summary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
+    exitCode: summary.mustFailed + contractSummary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
   result.notImplemented = env.implementation!.entries();
   result.seed = options.seed!;
@@ -230,6 +252,17 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     log(`reports: ${written.join(', ')}`);
   }
   return result;
+}
+
+/** The estimate's waits, said before the run: none of a run's minutes is unannounced. */
+function waitsLine(parts: EstimateParts): string {
+  const items = [
+    `password hashing ${formatDuration(parts.hashingMs)}`,
+    parts.totpMs ? `waiting for TOTP time steps ${formatDuration(parts.totpMs)} (no harness clock to move)` : '',
+    parts.windowMs ? `waiting out rate-limit windows and Retry-After ${formatDuration(parts.windowMs)} (no harness clock to move)` : '',
+    `final cleanup ${formatDuration(parts.cleanupMs)}`,
+  ];
+  return `${items.filter(Boolean).join(', ')}; the rest is requests${parts.totpMs || parts.windowMs ? ' (waits overlap under --jobs)' : ''}`;
 }
 
 /**

@@ -273,7 +273,7 @@ const retryAfterHonoured: CheckDef = {
     const retryAfter = retryAfterSeconds(limited);
     ctx.require(retryAfter !== undefined, `no usable Retry-After on the 429: ${JSON.stringify(limited.headers['retry-after'] ?? null)}`, limited);
     if (ctx.harness) await ctx.harness.advanceClock(retryAfter);
-    else await ctx.sleep(retryAfter * 1000 + 250);
+    else await ctx.sleep(retryAfter * 1000 + 250, 'for the Retry-After the 429 gave');
     const again = await client.call(op.operationId, { ...driveOpts(op), expect: [] });
     ctx.expect(again.status !== 429, `"${policy.policy}": still 429 after waiting the announced Retry-After of ${retryAfter} s`, again);
     ctx.note(`"${policy.policy}": Retry-After ${retryAfter} s honoured ${ctx.harness ? 'by moving the server clock' : 'in real time'}`);

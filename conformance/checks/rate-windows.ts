@@ -28,7 +28,7 @@ const tokenWindowReopens: CheckDef = {
     const announced = retryAfterSeconds(d.limited);
     const waitSeconds = Math.max(policy.window_seconds, announced ?? 0) + 1;
     if (ctx.harness) await ctx.harness.advanceClock(waitSeconds);
-    else await ctx.sleep(Math.max(0, d.openedAt + waitSeconds * 1000 - Date.now()));
+    else await ctx.sleep(Math.max(0, d.openedAt + waitSeconds * 1000 - Date.now()), 'for its rate-limit window to reopen (no harness clock to move)');
     const again = await ctx.call(op.operationId, { ...driveOpts(op, session.token), expect: [] });
     ctx.expect(again.status !== 429, `"${policy.policy}": still 429 for the same token ${waitSeconds} s after its window of ${policy.window_seconds} s opened`, again);
     // Logged out here, unpaced: a deployment that kept the window shut would otherwise make the

@@ -7,7 +7,7 @@ import type { CallOptions, Client } from './types.ts';
 // The account pool against a fake deployment: how many registrations and logins (each a
 // password hash, and a share of the per-address budgets) the checks' sessions cost.
 
-function fakeDeployment() {
+function fakeDeployment(opts: { retireTotp?: boolean } = {}) {
   const tracker = new Tracker();
   const calls: string[] = [];
   let n = 0;
@@ -40,7 +40,7 @@ function fakeDeployment() {
   const end = async () => {
     for (const action of deferred.splice(0).reverse()) await action();
   };
-  const pool = new AccountPool('run1', tracker);
+  const pool = new AccountPool('run1', tracker, opts);
   return { pool, ctx, calls, tracker, client, end };
 }
 
@@ -158,5 +158,19 @@ describe('AccountPool: accounts a check owns (own / giveBack)', () => {
     const taken = await pool.factoryFor(ctx, () => true).ownAccount();
     expect(taken.email).toBe('QZ-Conf-run1-x@example.com');
     expect(calls).toEqual(['register']);
+  });
+
+  it('retires an account that used a TOTP step when registering is cheap (a client-ip header or a harness): its next owner would wait for a fresh step', async () => {
+    for (const retireTotp of [true, false]) {
+      const { pool, ctx, calls, end, client } = fakeDeployment({ retireTotp });
+      const used = await pool.factoryFor(ctx, () => true).own({ giveBack: true });
+      await client.call('provisionTotp', { token: used.token });
+      await client.call('verifyTotp', { token: used.token, body: { code: '123456' } });
+      await client.call('disableTotp', { token: used.token, body: { code: 'backup01' } }); // TOTP off again
+      await end();
+      const next = await pool.factoryFor(ctx, () => true).own();
+      expect(next.account === used.account).toBe(!retireTotp);
+      expect(calls.filter((c) => c === 'register')).toHaveLength(retireTotp ? 2 : 1);
+    }
   });
 });

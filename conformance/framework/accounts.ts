@@ -59,6 +59,7 @@ declare module './types.ts' {
      * must not give its account back (the tracker does not see them; KEYS-21 counts them).
      * Registered now, so it runs after the cleanups the check registers later (they disable
      * TOTP first). The session (or the one `login` answered) stays with it while it is live.
+     * An account that used a TOTP step is retired instead when registering is cheap.
      */
     giveBack(account: Account | string, opts?: { session?: Session; login?: Exchange }): void;
   }
@@ -129,6 +130,11 @@ export class AccountPool {
   constructor(
     readonly runId: string,
     private readonly tracker: Tracker,
+    /** Registering is cheap (a client-ip header: every check has register budgets of its own;
+     * a harness: budgets are reset): an account that used a TOTP time step is retired rather
+     * than handed on, since its next owner's TOTP codes would have to wait for fresh steps
+     * (the deployment accepts each step once per user). */
+    private readonly opts: { retireTotp?: boolean } = {},
   ) {}
 
   newEmail(): string {
@@ -232,6 +238,7 @@ export class AccountPool {
           // not be in the state the check left it in.
           const email = account.email.toLowerCase();
           if (!clean() || this.tracker.totp.has(email) || [...this.tracker.apiKeys.values()].some((k) => k.email === email)) return;
+          if (this.opts.retireTotp && this.tracker.totpStepUsed.has(email)) return;
           const session = opts.session && this.tracker.isLive(opts.session.token) ? opts.session : undefined;
           this.given.push({ account, mails: this.mailsTo.get(account) ?? 0, ...(session ? { session } : {}) });
         });

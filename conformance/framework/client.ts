@@ -122,6 +122,8 @@ export class ContractClient implements Client {
       text: raw.text,
       body: json,
       durationMs: raw.durationMs,
+      startedAt: new Date(raw.startedAt).toISOString(),
+      timings: raw.timings,
       ...(raw.error ? { error: raw.error } : {}),
       violations: [],
       ...(unplanned429 ? { unplanned429: true } : {}),

@@ -20,6 +20,8 @@ export interface ContextDeps {
   nextIp(): string;
   serverTime(ctx: CheckContext): Promise<number>;
   exchanges(): readonly Exchange[];
+  /** Progress lines (a wait of a second or more is announced: no minute of a run is silent). */
+  log?: (line: string) => void;
 }
 
 export interface CheckState {
@@ -31,10 +33,12 @@ export interface CheckState {
   deferred: Array<{ description: string; action: () => Promise<void> }>;
   /** `ctx.partial()`: what the check could not verify. */
   notVerified?: string[];
+  /** Real time the check slept (`ctx.sleep`): TOTP steps, windows, Retry-After. */
+  sleptMs: number;
 }
 
 export function createContext(check: CheckDef, deps: ContextDeps): { ctx: CheckContext; state: CheckState } {
-  const state: CheckState = { findings: [], notes: [], exchangeIds: [], controller: new AbortController(), deferred: [] };
+  const state: CheckState = { findings: [], notes: [], exchangeIds: [], controller: new AbortController(), deferred: [], sleptMs: 0 };
   const owner = { checkId: check.id, signal: state.controller.signal };
   const env: ClientEnv = {
     ...deps.env,
@@ -68,8 +72,10 @@ export function createContext(check: CheckDef, deps: ContextDeps): { ctx: CheckC
       const token = opts.token && deps.env.tracker.isLive(opts.token) ? opts.token : undefined;
       await deps.env.pacer.waitFresh(deps.contract.operation(operationId), { ip, ...(token ? { token } : {}) }, state.controller.signal);
     },
-    sleep: (ms) =>
+    sleep: (ms, why) =>
       new Promise((resolve, reject) => {
+        if (ms >= 1000) deps.log?.(`  … ${check.id} waits ${(ms / 1000).toFixed(1)} s${why ? ` ${why}` : ''}`);
+        state.sleptMs += ms;
         const timer = setTimeout(resolve, ms);
         state.controller.signal.addEventListener('abort', () => {
           clearTimeout(timer);

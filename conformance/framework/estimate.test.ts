@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createContract } from './contract.ts';
-import { estimateRunMs, jobsHint, plannedHashes } from './estimate.ts';
+import { allChecks } from '../checks/index.ts';
+import { estimateParts, estimateRunMs, jobsHint, plannedHashes, TOTP_WAITS } from './estimate.ts';
 import type { CheckDef } from './types.ts';
 
 // The estimate printed before a run (and by --dry-run) must be within a quarter of the real
@@ -85,5 +86,60 @@ describe('estimateRunMs', () => {
     expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 1 })).toMatch(/^; about 1 min \d+ s with --jobs 4$/u);
     expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 4 })).toBe('');
     expect(jobsHint(checks, loginAndRegister, { ...alone, clientIp: true, jobs: 1 })).toBe('');
+  });
+});
+
+describe('estimateParts: every real-time wait is planned', () => {
+  const totpCheck = (id: string, extra: Partial<CheckDef> = {}) => check(id, { area: 'totp', owns: { giveBack: true }, ...extra });
+
+  it('counts the TOTP steps a check waits for without a harness, with or without a client-ip header', () => {
+    const [waits, none] = [totpCheck('TOTP-04'), totpCheck('TOTP-05')];
+    for (const clientIp of [true, false]) {
+      const parts = estimateParts([waits, none], loginAndRegister, { clientIp, harness: false, hashMs: 0 });
+      expect(parts.totpMs).toBeGreaterThanOrEqual(15_000); // the next step boundary: half a step on average
+      expect(parts.totalMs).toBeGreaterThanOrEqual(parts.totpMs);
+    }
+    // The harness moves the clock instead: no real wait.
+    expect(estimateParts([waits], loginAndRegister, { clientIp: true, harness: true, hashMs: 0 }).totpMs).toBe(0);
+  });
+
+  it('counts two checks waiting for steps one after the other as almost a step apart, not two half steps (one job)', () => {
+    const parts = estimateParts([totpCheck('TOTP-04'), totpCheck('TOTP-06')], loginAndRegister, { clientIp: true, harness: false, hashMs: 0, jobs: 1 });
+    // The first waits for the next boundary, the second starts just after it: nearly a whole step.
+    expect(parts.totpMs).toBeGreaterThanOrEqual(15_000 + 28_000);
+  });
+
+  it('counts the windows a check sleeps through itself when a client-ip header is given but no harness', () => {
+    const sleeper = check('RATE-08', { waitsMs: 61_000 });
+    const parts = estimateParts([sleeper], loginAndRegister, { clientIp: true, harness: false, hashMs: 0, jobs: 1 });
+    expect(parts.windowMs).toBe(61_000);
+    expect(parts.totalMs).toBeGreaterThanOrEqual(61_000);
+    expect(estimateParts([sleeper], loginAndRegister, { clientIp: true, harness: true, hashMs: 0 }).totalMs).toBeLessThan(1000);
+  });
+
+  it('counts a fresh step for a TOTP check handed an account another check used TOTP steps on (one address, no harness)', () => {
+    const alone = { clientIp: false, harness: false, hashMs: 0 };
+    const first = totpCheck('TOTP-03');
+    const second = totpCheck('TOTP-05');
+    expect(estimateParts([first, second], loginAndRegister, alone).totpMs).toBeGreaterThan(0);
+    expect(estimateParts([second], loginAndRegister, alone).totpMs).toBe(0);
+  });
+
+  it('counts the final cleanup: a logout per session, a backup-code login per account TOTP stays locked on', () => {
+    const parts = estimateParts([check('TOTP-06', { cost: { login: 2 } })], loginAndRegister, { clientIp: true, harness: false, hashMs: 100 });
+    expect(parts.cleanupMs).toBeGreaterThanOrEqual(100);
+  });
+
+  it('lists every check of the suite that waits for TOTP steps or sleeps: a wait that is not planned fails here', () => {
+    const unplanned: string[] = [];
+    for (const c of allChecks) {
+      const code = c.run.toString();
+      if (/enableTotp|nextCode|quietStep|deviceFor|TotpDevice/u.test(code) && !TOTP_WAITS[c.id]) unplanned.push(`${c.id} uses TOTP codes`);
+      // HARDENING-03 sleeps only when the deployment sheds load (503 with Retry-After): not planned.
+      if (/\.sleep\(/u.test(code) && c.waitsMs === undefined && c.id !== 'HARDENING-03' && !TOTP_WAITS[c.id]) unplanned.push(`${c.id} sleeps`);
+    }
+    expect(unplanned).toEqual([]);
+    // And no entry is stale.
+    expect(Object.keys(TOTP_WAITS).filter((id) => !allChecks.some((c) => c.id === id))).toEqual([]);
   });
 });

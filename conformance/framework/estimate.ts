@@ -12,7 +12,14 @@ import type { CheckDef, Contract } from './types.ts';
 // - with neither a trusted client-ip header nor a harness, the pacing waits: every per-IP
 //   budget is shared by the whole run, so the estimate replays the checks in order (on `--jobs`
 //   lanes) against those budgets, waiting for a window to reopen whenever one is spent — as
-//   the pacer will. Checks that skip in that mode (`skipsAlone`) cost nothing there.
+//   the pacer will. Checks that skip in that mode (`skipsAlone`) cost nothing there;
+// - without a harness, the real time checks sleep (`waitsMs`: a window of their own, a
+//   Retry-After) and the TOTP time steps they wait for (TOTP_WAITS: a deployment accepts each
+//   step once per user, so a third code waits for the next step), with or without a header;
+// - the final cleanup (a logout per session the run made, a backup-code login per account
+//   TOTP stays locked on).
+// Every wait a check makes is declared (estimate.test.ts fails for a check that waits and is
+// not listed), and `plannedWaits` breaks the estimate down for the plan and the run's header.
 
 declare module './types.ts' {
   interface CheckDef {
@@ -37,6 +44,47 @@ const HASH_OVERHEAD_MS = 15;
 /** A password hash when the deployment was not measured (--dry-run): scrypt N=2^15, 2 cores. */
 export const ASSUMED_HASH_MS = 140;
 const HASHING = ['register', 'login', 'password-reset-confirm'];
+
+/** One TOTP time step (RFC 6238 default; the contract's TOTP is 30 s). */
+const STEP_MS = 30_000;
+/** A check's first wait for a fresh step ends at the next boundary: half a step on average,
+ * plus the second the device adds. Each further one is a whole step. */
+const FIRST_STEP_WAIT_MS = STEP_MS / 2 + 1000;
+/** `quietStep`: the check waits while the step is more than 20 s old (a third of the time,
+ * 5 s on average, plus a second). */
+const QUIET_STEP_WAIT_MS = Math.round(((STEP_MS - 20_000) / 2 + 1000) / 3);
+/** A request of the final cleanup (a logout, a revocation) on loopback. */
+const CLEANUP_CALL_MS = 8;
+
+/**
+ * The TOTP time steps each check that uses TOTP codes waits for without a harness, on an
+ * account of its own: the deployment accepts the current step and the next one at once, so
+ * only a check's third code (and every one after it) waits for a step boundary (`steps`);
+ * `quiet`: it waits until it is well inside a step (quietStep). With a harness the clock is
+ * moved instead (a request). The cleanups disable TOTP with a backup code: no step.
+ * Every check whose code uses TOTP codes must be listed (estimate.test.ts), 0 included.
+ */
+export const TOTP_WAITS: Readonly<Record<string, { steps: number; quiet?: boolean }>> = {
+  'TOTP-02': { steps: 0 }, // verify, then the stale device's code: two steps
+  'TOTP-03': { steps: 0 }, // verify, re-verify
+  'TOTP-04': { steps: 1 }, // verify, a code with a wrong password, a code to log in
+  'TOTP-05': { steps: 0 }, // verify, a fresh code to log in (then replayed)
+  'TOTP-06': { steps: 1 }, // verify, two right codes while locked
+  'TOTP-07': { steps: 0 },
+  'TOTP-08': { steps: 0 },
+  'TOTP-09': { steps: 0 }, // verify, verify again after the re-enrolment
+  'TOTP-10': { steps: 0 },
+  'TOTP-11': { steps: 0, quiet: true },
+  'TOTP-12': { steps: 0, quiet: true },
+  'TOTP-13': { steps: 0 }, // verify, a right code at login; disabled with a backup code
+  'TOTP-14': { steps: 0 }, // only one right code (refused: locked)
+  'HARDENING-04': { steps: 0 }, // verify, a right code while locked
+  'HARDENING-05': { steps: 0 }, // needs the harness (its clock moves)
+};
+
+/** Checks that leave TOTP locked on their account without a harness: the final cleanup logs
+ * in with a backup code (a password hash) to try to disable it. */
+const LEAVES_TOTP_LOCKED = new Set(['TOTP-06', 'HARDENING-04']);
 
 export interface EstimateMode {
   /** A trusted client-ip header: every check has addresses of its own. */
@@ -83,29 +131,98 @@ export function hashesOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 
   return HASHING.reduce((n, policy) => n + (cost?.[policy] ?? 0), 0);
 }
 
+/** Real time a check sleeps in this mode: a window of its own or a Retry-After (`waitsMs`)
+ * and the TOTP steps it waits for, when no harness moves the clock; `pooledStep`: its account
+ * comes from a check that used TOTP steps on it (the next step is then a boundary away). */
+export function waitsOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness'>, pooledStep = false, atMs?: number): { totpMs: number; windowMs: number } {
+  if (mode.harness || (!mode.clientIp && check.skipsAlone)) return { totpMs: 0, windowMs: 0 };
+  const totp = TOTP_WAITS[check.id];
+  const steps = (totp?.steps ?? 0) + (pooledStep && totp ? 1 : 0);
+  let totpMs: number;
+  if (atMs === undefined) totpMs = (steps > 0 ? FIRST_STEP_WAIT_MS + (steps - 1) * STEP_MS : 0) + (totp?.quiet ? QUIET_STEP_WAIT_MS : 0);
+  else {
+    // On the run's timeline (it starts half-way through a step, on average): checks that wait
+    // one after the other are not independent — the second starts just after a boundary the
+    // first waited for, and waits almost a whole step.
+    const into = (atMs + STEP_MS / 2) % STEP_MS;
+    const toBoundary = STEP_MS - into + 1000;
+    totpMs = steps > 0 ? toBoundary + (steps - 1) * STEP_MS : totp?.quiet && into > 20_000 ? toBoundary : 0;
+  }
+  return { totpMs, windowMs: check.waitsMs ?? 0 };
+}
+
+/** The estimate's parts: hashing, real-time waits (TOTP steps, windows a check reopens), the
+ * pacing waits of a shared address, the final cleanup — for the plan and the run's header. */
+export interface EstimateParts {
+  totalMs: number;
+  hashes: number;
+  hashingMs: number;
+  totpMs: number;
+  windowMs: number;
+  cleanupMs: number;
+}
+
+/** The TOTP checks that take an account a check gave back after using TOTP steps on it (the
+ * pool retires such accounts when registering is cheap: a header or a harness). */
+function pooledSteps(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | 'harness'>): Set<CheckDef> {
+  const out = new Set<CheckDef>();
+  if (mode.clientIp || mode.harness) return out;
+  const pool: Array<{ stepped: boolean }> = [];
+  for (const check of checks) {
+    if (check.skipsAlone) continue;
+    for (let i = 0; check.owns && i < (check.owns.count ?? 1); i += 1) {
+      const taken = pool.shift();
+      if (taken?.stepped && TOTP_WAITS[check.id]) out.add(check);
+      if (check.owns.giveBack) pool.push({ stepped: !!TOTP_WAITS[check.id] || !!taken?.stepped });
+    }
+    for (const _ of check.givesBack ?? []) pool.push({ stepped: false });
+  }
+  return out;
+}
+
 export function plannedHashes(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | 'harness'>, contract?: Pick<Contract, 'document'>): number {
   const costs = withOwnedAccounts(checks, contract, mode);
   return checks.reduce((n, c) => n + hashesOf(c, mode, costs.get(c)), 0);
 }
 
 export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: EstimateMode): number {
+  return estimateParts(checks, contract, mode).totalMs;
+}
+
+export function estimateParts(checks: CheckDef[], contract: Contract, mode: EstimateMode): EstimateParts {
   const shared = !mode.clientIp && !mode.harness;
   const jobs = Math.max(1, mode.jobs ?? 1);
   const perHash = mode.hashMs + HASH_OVERHEAD_MS;
-  // In the order the runner starts them (with one address, the exclusive ones last).
-  checks = runOrder(checks, { sharedAddress: shared, harness: false, jobs, perAddress: perAddressLimits(contract) });
+  // In the order the runner starts them (schedule.ts: runOrder).
+  checks = runOrder(checks, { sharedAddress: !mode.clientIp, harness: mode.harness, jobs, perAddress: perAddressLimits(contract) });
   const costs = withOwnedAccounts(checks, contract, mode);
-  if (!shared) {
-    // Hashing never overlaps (one hash at a time); the rest of the parallel checks does.
-    let ms = 0;
-    for (const check of checks) ms += hashesOf(check, mode, costs.get(check)) * perHash + (isExclusive(check, { sharedAddress: !mode.clientIp, harness: mode.harness }) ? PER_CHECK_MS : PER_CHECK_MS / jobs);
-    return ms;
+  const stepped = pooledSteps(checks, mode);
+  const parts = { hashes: 0, hashingMs: 0, totpMs: 0, windowMs: 0, cleanupMs: 0 };
+  let logins = 0;
+  for (const check of checks) {
+    const hashes = hashesOf(check, mode, costs.get(check));
+    parts.hashes += hashes;
+    parts.hashingMs += hashes * perHash;
+    if (!(shared && check.skipsAlone)) logins += costs.get(check)?.['login'] ?? 0;
   }
-  // One address: every per-IP budget is shared by the whole run. The run is simulated on
-  // `jobs` lanes, one budget call at a time in time order (an exclusive check waits for every
-  // lane to finish and runs alone), each call counted in its policy's window or waiting for
-  // the window to reopen — as the pacer does.
-  const policies = new Map(contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p]));
+  /** The TOTP and window waits, as the timeline below meets them. */
+  const wait = (check: CheckDef, atMs: number) => {
+    const waits = waitsOf(check, mode, stepped.has(check), atMs);
+    parts.totpMs += waits.totpMs;
+    parts.windowMs += waits.windowMs;
+    return waits.totpMs + waits.windowMs;
+  };
+  // The final cleanup: a logout per session, a backup-code login per locked TOTP account.
+  const locked = mode.harness ? 0 : checks.filter((c) => LEAVES_TOTP_LOCKED.has(c.id)).length;
+  parts.cleanupMs = logins * CLEANUP_CALL_MS + locked * perHash;
+  // Both modes are simulated on `jobs` lanes in the order the runner starts the checks (an
+  // exclusive check waits for every lane to finish and runs alone; a sleeping check holds its
+  // lane). With one address, every per-IP budget is shared by the whole run: each budget call
+  // is counted in its policy's window in time order, or waits for the window to reopen — as
+  // the pacer does. With addresses of its own a check waits for no budget, but the deployment
+  // hashes one password at a time: the run takes at least all its hashing.
+  const run = { sharedAddress: !mode.clientIp, harness: mode.harness };
+  const policies = new Map(shared ? contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p]) : []);
   const windows = new Map<string, { start: number; count: number }>();
   interface Lane {
     time: number;
@@ -115,13 +232,14 @@ export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: Esti
     busy: boolean;
   }
   const lanes: Lane[] = Array.from({ length: jobs }, () => ({ time: 0, calls: [], tail: 0, busy: false }));
-  const exclusive = (check: CheckDef) => jobs === 1 || isExclusive(check, { sharedAddress: true, harness: false });
+  const exclusive = (check: CheckDef) => jobs === 1 || isExclusive(check, run);
   const start = (lane: Lane, check: CheckDef) => {
     const cost = costs.get(check) ?? {};
-    lane.calls = check.skipsAlone ? [] : Object.entries(cost).flatMap(([name, n]) => (policies.has(name) ? new Array<string>(n).fill(name) : []));
-    lane.tail = PER_CHECK_MS + (check.skipsAlone ? 0 : hashesOf(check, mode, cost) * perHash + (check.waitsMs ?? 0));
+    const skips = shared && check.skipsAlone;
+    lane.calls = skips ? [] : Object.entries(cost).flatMap(([name, n]) => (policies.has(name) ? new Array<string>(n).fill(name) : []));
+    lane.tail = PER_CHECK_MS + (skips ? 0 : hashesOf(check, mode, cost) * perHash + wait(check, lane.time));
     lane.busy = true;
-    if (check.freshWindows && !check.skipsAlone) {
+    if (shared && check.freshWindows && !skips) {
       for (const name of new Set(lane.calls)) {
         const w = windows.get(name);
         const windowMs = policies.get(name)!.window_seconds * 1000;
@@ -170,7 +288,9 @@ export function estimateRunMs(checks: CheckDef[], contract: Contract, mode: Esti
       lane.calls.shift();
     } else lane.time = w.start + windowMs + WINDOW_MARGIN_MS;
   }
-  return Math.max(...lanes.map((l) => l.time));
+  const makespan = Math.max(...lanes.map((l) => l.time));
+  const hashBound = shared ? 0 : parts.hashingMs + (checks.length * PER_CHECK_MS) / jobs;
+  return { ...parts, totalMs: Math.max(makespan, hashBound) + parts.cleanupMs };
 }
 
 /** With one address, no harness and one job, what `--jobs 4` would take (said next to the

@@ -132,7 +132,10 @@ export function profileLines(rows: ProfileRow[]): string[] {
   lines.push('Profiles:');
   lines.push(`  ${'profile'.padEnd(16)} ${'pass'.padStart(4)} ${'fail'.padStart(4)} ${'warn'.padStart(4)} ${'part'.padStart(4)} ${'skip'.padStart(4)} ${'n/i'.padStart(4)}  state`);
   for (const r of rows) {
-    const state = r.profile === 'harness' ? (r.implemented ? 'offered' : 'not offered') : r.implemented ? 'implemented' : 'NOT IMPLEMENTED';
+    // A profile no check of this run exercised (a subset, a missing capability) was not
+    // tested: nothing shows it is implemented.
+    const tested = r.pass + r.fail + r.warn + r.partial > 0;
+    const state = r.profile === 'harness' ? (r.implemented ? 'offered' : 'not offered') : !r.implemented ? 'NOT IMPLEMENTED' : tested ? 'implemented' : 'not tested';
     lines.push(`  ${r.profile.padEnd(16)} ${String(r.pass).padStart(4)} ${String(r.fail).padStart(4)} ${String(r.warn).padStart(4)} ${String(r.partial).padStart(4)} ${String(r.skip).padStart(4)} ${String(r.notImplemented).padStart(4)}  ${state}`);
   }
   return lines;

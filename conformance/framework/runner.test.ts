@@ -86,6 +86,17 @@ describe('runChecks', () => {
     expect(results.map((r) => r.id)).toEqual(['T-01', 'T-02', 'T-03']);
   });
 
+  it('does not make the running checks finish first for an exclusive check that is skipped for a missing need', async () => {
+    const started: string[] = [];
+    let release!: () => void;
+    const slow = check({ id: 'T-01', run: async () => new Promise<void>((r) => (release = r)) });
+    const needsHarness = check({ id: 'T-02', exclusive: true, needs: ['harness'] });
+    const next = check({ id: 'T-03', run: async () => void (started.push('T-03'), release()) });
+    const results = await runChecks([slow, needsHarness, next], { ...deps(), jobs: 2 });
+    expect(started).toEqual(['T-03']); // started while T-01 ran (it waited for T-03 to end)
+    expect(results.map((r) => r.outcome)).toEqual(['pass', 'skip', 'pass']);
+  });
+
   it('skips what is left once interrupted', async () => {
     const interrupt = new AbortController();
     const results = await runChecks([check({ run: async () => interrupt.abort() }), check({ id: 'T-02' })], deps({ interrupt: interrupt.signal }));

@@ -46,7 +46,8 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
   const order = runOrder(checks, { sharedAddress, harness: deps.capabilities.harness, jobs: deps.jobs ?? 1, perAddress: perAddressLimits(deps.contract) });
   const results = await schedule(order, {
     jobs: deps.jobs ?? 1,
-    exclusive: (check) => isExclusive(check, { sharedAddress, harness: deps.capabilities.harness }),
+    // A check skipped for a need not offered runs nothing: it need not wait for the others.
+    exclusive: (check) => (check.needs ?? []).every((need) => deps.capabilities[need]) && isExclusive(check, { sharedAddress, harness: deps.capabilities.harness }),
     stop: () => !!deps.interrupt?.aborted || (!!deps.failFast && firstMustFailure !== undefined),
     run: async (check) => {
       const result = await runOne(check, deps);
@@ -114,8 +115,11 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
     clearTimeout(timer);
   }
   addViolations(state, deps.exchanges());
-  const result = finish(check, state, skipped, performance.now() - started);
+  const result = finish(check, state, skipped, 0);
+  // The check's own cleanups (TOTP off, keys revoked) are part of its time: a wait there
+  // belongs to it, and the progress line says so.
   await runDeferred(state, deps.leftBehind);
+  result.durationMs = Math.round(performance.now() - started);
   return result;
 }
 

@@ -136,4 +136,19 @@ describe('runOrder', () => {
     // With a harness the sleeper moves the clock instead: it runs alone, last.
     expect(runOrder(checks, { ...shared, harness: true }).map((c) => c.id).slice(-2)).toEqual(['ALONE', 'SLEEPS']);
   });
+
+  it('with addresses of its own and no harness: the exclusive checks first (each waits for no sleeper), the sleepers next, the judges of the whole run last', () => {
+    const base = { area: 'x', level: 'MUST' as const, title: 't', run: async () => {} };
+    const checks: CheckDef[] = [
+      { ...base, id: 'A' },
+      { ...base, id: 'TIMED', exclusive: true },
+      { ...base, id: 'SLEEPER', waitsMs: 60_000 },
+      { ...base, id: 'JUDGE', run: async (ctx) => void ctx.exchanges() },
+      { ...base, id: 'B' },
+    ];
+    expect(runOrder(checks, { sharedAddress: false, harness: false, jobs: 4 }).map((c) => c.id)).toEqual(['TIMED', 'SLEEPER', 'A', 'B', 'JUDGE']);
+    // One job, or a harness (its sleepers move the clock instead): the suite's order.
+    expect(runOrder(checks, { sharedAddress: false, harness: false, jobs: 1 }).map((c) => c.id)).toEqual(['A', 'TIMED', 'SLEEPER', 'JUDGE', 'B']);
+    expect(runOrder(checks, { sharedAddress: false, harness: true, jobs: 4 }).map((c) => c.id)).toEqual(['A', 'TIMED', 'SLEEPER', 'JUDGE', 'B']);
+  });
 });

@@ -44,6 +44,9 @@ const RUN_WIDE_WITHOUT_HARNESS = /\.exchanges\(\)|\brunSoFar\(|performance\.now|
  * one, else by sleeping in the check itself (disturbing nobody). */
 const TOTP_STEPS = /Totp|totpFlow/u;
 
+/** Words in a check's code that mean it judges every exchange of the run: it runs last. */
+const JUDGES = /\.exchanges\(\)|\brunSoFar\(/u;
+
 /** Words in a check's code that mean it drives or judges a per-address budget. */
 const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(|driveOpts\(/u;
 
@@ -59,8 +62,10 @@ export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean; ha
 }
 
 /**
- * The order the checks start in. With one address shared by the whole run and `--jobs` above
- * 1 (reports keep the suite's order):
+ * The order the checks start in (reports keep the suite's order). With addresses of its own,
+ * no harness and `--jobs` above 1: the checks that run alone first, then those that sleep, the
+ * judges of the whole run last (below). With one address shared by the whole run and `--jobs`
+ * above 1:
  * - the exclusive checks marked `early` start first, alone, in their rank;
  * - the other checks that run alone start after all the others (in their own order, the judges of
  *   the whole run last as before): each waits for every running check to finish, and with
@@ -77,8 +82,21 @@ export function runOrder<T extends CheckDef>(
   checks: T[],
   opts: { sharedAddress: boolean; harness: boolean; jobs: number; perAddress?: ReadonlyMap<string, number> },
 ): T[] {
-  if (!opts.sharedAddress || opts.jobs <= 1) return checks;
+  if (opts.jobs <= 1) return checks;
   const alone = (c: T) => isExclusive(c, opts);
+  if (!opts.sharedAddress) {
+    // Addresses of its own: nothing waits for a shared budget, but without a harness some
+    // checks sleep through a minute (a window to reopen, a Retry-After). Every check that runs
+    // alone waits for all the running ones to end — a sleeper among them holds every lane —
+    // so those start first, then the sleepers (their minute overlaps everything else), and
+    // the judges of the whole run last.
+    if (opts.harness) return checks;
+    const judges = checks.filter((c) => alone(c) && JUDGES.test(c.run.toString()));
+    const first = checks.filter((c) => alone(c) && !judges.includes(c));
+    const others = checks.filter((c) => !alone(c));
+    const sleepers = others.filter((c) => (c.waitsMs ?? 0) > 0).sort((a, b) => (b.waitsMs ?? 0) - (a.waitsMs ?? 0));
+    return [...first, ...sleepers, ...others.filter((c) => !sleepers.includes(c)), ...judges];
+  }
   const early = checks.filter((c) => alone(c) && c.early !== undefined).sort((a, b) => a.early! - b.early!);
   const rest = checks.filter((c) => !alone(c));
   const sleepers = rest.filter((c) => !opts.harness && (c.waitsMs ?? 0) > 0).sort((a, b) => (b.waitsMs ?? 0) - (a.waitsMs ?? 0));

@@ -36,6 +36,9 @@ export class Tracker {
   readonly credentials = new Map<string, TrackedCredential>();
   readonly apiKeys = new Map<string, TrackedApiKey>();
   readonly totp = new Map<string, TrackedTotp>();
+  /** Accounts on which the deployment accepted a TOTP code (a time step it will not accept
+   * again for that user, even after TOTP was disabled). */
+  readonly totpStepUsed = new Set<string>();
   /** Accounts deactivated through the harness (re-activated at cleanup). */
   readonly deactivated = new Set<string>();
 
@@ -103,6 +106,7 @@ export class Tracker {
         if (email) {
           const t = this.totpOf(email);
           t.enabled = true;
+          this.totpStepUsed.add(email);
           t.backupCodes = Array.isArray(body?.['backup_codes']) ? (body['backup_codes'] as string[]) : [];
           this.killOthers(email, token);
         }

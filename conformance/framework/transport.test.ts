@@ -41,3 +41,22 @@ test('a fresh socket that closes without an answer is reported, not retried', as
   expect(ex.error).toMatch(/socket hang up|ECONNRESET/);
   expect(hits).toBe(1);
 });
+
+test('records when the request started (wall clock) and how long the answer took to start and to arrive', async () => {
+  const slow = http.createServer((_req, res) => {
+    res.writeHead(200);
+    res.write('a');
+    setTimeout(() => res.end('b'), 30);
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  const before = Date.now();
+  const raw = await send({ method: 'GET', url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`, headers: {}, timeoutMs: 5_000 });
+  const after = Date.now();
+  await new Promise<void>((r) => slow.close(() => r()));
+  expect(raw.text).toBe('ab');
+  expect(raw.startedAt).toBeGreaterThanOrEqual(before - 1);
+  expect(raw.startedAt).toBeLessThanOrEqual(after);
+  // The body's last byte came after its first: receive is part of the duration, not zero.
+  expect(raw.timings!.wait + raw.timings!.receive).toBeCloseTo(raw.durationMs, 0);
+  expect(raw.timings!.receive).toBeGreaterThan(0);
+});

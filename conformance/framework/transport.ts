@@ -17,6 +17,11 @@ export interface RawResponse {
   headers: Record<string, string>;
   text: string;
   durationMs: number;
+  /** When the request was sent (epoch ms, wall clock): the HAR's startedDateTime. */
+  startedAt: number;
+  /** Until the answer's headers arrived (`wait`), then its body (`receive`); ms, as HAR 1.2
+   * (`send` is not measured apart: 0). */
+  timings: { send: number; wait: number; receive: number };
   error?: string;
 }
 
@@ -48,15 +53,22 @@ export async function send(request: RawRequest): Promise<RawResponse> {
 
 function sendOnce(request: RawRequest): Promise<RawResponse & { retryable?: boolean }> {
   const started = performance.now();
+  const startedAt = performance.timeOrigin + started;
   const url = new URL(request.url);
   const lib = url.protocol === 'https:' ? https : http;
   const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+  const round = (ms: number) => Math.round(ms * 10) / 10;
   return new Promise((resolve) => {
     let answered = false;
-    const finish = (response: Omit<RawResponse, 'durationMs'> & { retryable?: boolean }): void =>
-      resolve({ ...response, durationMs: Math.round((performance.now() - started) * 10) / 10 });
+    let headersAt: number | undefined;
+    const finish = (response: Omit<RawResponse, 'durationMs' | 'startedAt' | 'timings'> & { retryable?: boolean }): void => {
+      const ended = performance.now();
+      const wait = (headersAt ?? ended) - started;
+      resolve({ ...response, durationMs: round(ended - started), startedAt, timings: { send: 0, wait: round(wait), receive: round(ended - started) - round(wait) } });
+    };
     const req = lib.request(url, { method: request.method, headers: request.headers, agent }, (res) => {
       answered = true;
+      headersAt = performance.now();
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

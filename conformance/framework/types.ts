@@ -94,6 +94,9 @@ export interface Violation {
 export interface Exchange {
   /** Sequence number within the run (reports link failures to it). */
   id: number;
+  /** When the request was sent (ISO 8601, wall clock) and its HAR timings (ms). */
+  startedAt?: string;
+  timings?: { send: number; wait: number; receive: number };
   /** The operation the request was sent to; undefined for paths outside the contract. */
   operationId?: string;
   /** The check that made the call (or `setup` / `cleanup`). */
@@ -314,8 +317,9 @@ export interface CheckContext {
   serverTime(): Promise<number>;
   /** Every exchange of the run so far (all checks), for run-wide judgements. */
   exchanges(): readonly Exchange[];
-  /** Waits (counts toward the check's timeout). */
-  sleep(ms: number): Promise<void>;
+  /** Waits (counts toward the check's timeout); a wait of a second or more prints a progress
+   * line with `why` (e.g. "for TOTP step 123 (no harness clock to move)"). */
+  sleep(ms: number, why?: string): Promise<void>;
   /**
    * Waits until the budget the operation's rate-limit policy keeps for this caller (the
    * client's address, or `token` for token policies) has nothing counted, so a check that
@@ -390,7 +394,7 @@ export interface RunResult {
   undocumented: string[];
   unplanned429: number;
   leftBehind: string[];
-  summary: { pass: number; fail: number; warn: number; skip: number; mustFailed: number };
+  summary: { pass: number; fail: number; warn: number; skip: number; partial?: number; mustFailed: number };
   /** The run was interrupted: the checks not started are skipped. */
   interrupted?: boolean;
   exitCode: 0 | 1;

@@ -13,7 +13,7 @@ export class TotpDevice {
     readonly secret: string,
     private readonly serverTime: () => Promise<number>,
     private readonly harness?: { advanceClock(seconds: number): Promise<unknown> },
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly sleep: (ms: number, why?: string) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
     /** The last step the suite handed out for this account with any secret (shared by its
      * devices): the replay guard is per user, and an account may come from an earlier check. */
     private readonly floor: { step: number } = { step: Number.NEGATIVE_INFINITY },
@@ -30,7 +30,7 @@ export class TotpDevice {
       // Bring the server to step-1 at least (then it accepts `step` as its +1 neighbour).
       const behindSeconds = ((step - 1) * TOTP_PERIOD_SECONDS * 1000 - now) / 1000;
       if (this.harness) await this.harness.advanceClock(Math.max(1, Math.ceil(behindSeconds) + 1));
-      else await this.sleep(Math.max(0, behindSeconds * 1000) + 1000);
+      else await this.sleep(Math.max(0, behindSeconds * 1000) + 1000, `for TOTP step ${step} (each step is accepted once per user; no harness clock to move)`);
       const reached = timeStepAt(await this.serverTime());
       if (step > reached + 1) throw new Error(`server clock did not reach TOTP step ${step - 1} (it is at ${reached})`);
     }

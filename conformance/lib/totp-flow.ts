@@ -25,7 +25,7 @@ export async function quietStep(ctx: CheckContext, account: Account, lowest = 0)
     if (intoStep <= 20_000 && timeStepAt(now) + lowest > floor) return now;
     const wait = TOTP_PERIOD_SECONDS * 1000 - intoStep + 1000;
     if (ctx.harness) await ctx.harness.advanceClock(Math.ceil(wait / 1000));
-    else await ctx.sleep(wait);
+    else await ctx.sleep(wait, 'for the start of a TOTP step (no harness clock to move)');
   }
 }
 
@@ -38,7 +38,7 @@ export interface EnabledTotp {
 
 /** The suite's authenticator for a provisioned secret, on the deployment's clock. */
 export function deviceFor(ctx: CheckContext, secret: string, account?: Account): TotpDevice {
-  return new TotpDevice(secret, () => ctx.serverTime(), ctx.harness, (ms) => ctx.sleep(ms), account ? stepFloor(account) : undefined);
+  return new TotpDevice(secret, () => ctx.serverTime(), ctx.harness, (ms, why) => ctx.sleep(ms, why), account ? stepFloor(account) : undefined);
 }
 
 /**
@@ -64,8 +64,15 @@ export async function enableTotp(
     // A dead session: the framework's final cleanup logs in with a backup code instead.
     if (me.status !== 200 || me.body?.totp_enabled !== true) return;
     // With the current password: the check may have moved the server clock past the contract's
-    // x-recent-authentication window since this session logged in.
-    const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
+    // x-recent-authentication window since this session logged in. With the last backup code
+    // (the checks spend the first ones), not a TOTP code: the check may have used the steps the
+    // server accepts now, and the next one is up to 30 s away without a harness (SEC 16: a
+    // backup code disables TOTP too). A TOTP code only when no backup code is left or it is
+    // refused.
+    const disable = (code: string) => ctx.call('disableTotp', { token: session.token, body: { code, current_password: session.account.password }, expect: [200, 422, 429] });
+    const backup = backupCodes.pop();
+    let off = backup ? await disable(backup) : undefined;
+    if (!off || off.status === 422) off = await disable((await device.nextCode()).code);
     // 429: still locked (TOTP-06 without a harness); the framework's cleanup lists it.
     if (off.status !== 200 && off.status !== 429) throw new Error(`disableTotp answered ${off.status}`);
   });

@@ -2,6 +2,7 @@ import { formatDuration } from '../framework/estimate.ts';
 import { profileLines } from '../framework/profiles.ts';
 import type { RunResult } from '../framework/types.ts';
 import { securityOf } from '../requirements/evidence.ts';
+import { verdictLine } from './verdict.ts';
 
 /** The readable end-of-run summary (lines, printed by the caller). */
 export function consoleSummary(result: RunResult): string[] {
@@ -42,13 +43,18 @@ export function consoleSummary(result: RunResult): string[] {
     lines.push('Left behind on the deployment:');
     for (const item of result.leftBehind) lines.push(`  - ${item}`);
   }
-  const s = result.summary;
-  lines.push(
-    `Result: ${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${partial.length} partial, ${s.skip} skipped — ${result.exchanges.length} requests in ${formatDuration(result.durationMs)} (estimated ${formatDuration(result.estimatedMs)})`,
-  );
-  if (result.exitCode !== 0 && s.mustFailed === 0) lines.push('NOT CONFORMANT (--strict): part of a requirement was not verified (PARTIAL).');
-  else if (result.exitCode !== 0) lines.push('NOT CONFORMANT: at least one MUST requirement failed.');
-  else if (result.interrupted) lines.push('INTERRUPTED: no MUST requirement failed among the checks that ran; the others were skipped.');
-  else lines.push('CONFORMANT: no MUST requirement failed.');
+  lines.push(`Result: ${resultCounts(result)} — ${result.exchanges.length} requests in ${formatDuration(result.durationMs)} (estimated ${formatDuration(result.estimatedMs)})`);
+  lines.push(verdictLine(result));
   return lines;
+}
+
+/** "14 checks: 12 passed, …; contract requirements (CONTRACT-*): 7 passed, 0 failed": the
+ * checks run and the CONTRACT-* requirements their answers were judged by, each counted
+ * apart (a subset of 14 checks must not read "21 passed"). */
+export function resultCounts(result: RunResult): string {
+  const s = result.summary;
+  const partial = s.partial ?? result.checks.filter((r) => r.outcome === 'partial').length;
+  const checks = `${result.checks.length} checks: ${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${partial} partial, ${s.skip} skipped`;
+  const c = result.contractSummary;
+  return c ? `${checks}; contract requirements (CONTRACT-*): ${c.pass} passed, ${c.fail} failed` : checks;
 }

@@ -46,6 +46,17 @@ describe('HAR export', () => {
   });
 });
 
+describe('HAR timestamps (issue 20: 55 entries within 54 ms of a 45 s run)', () => {
+  it('uses each exchange\'s real start time and timings', () => {
+    const at = (iso: string, id: number): Exchange => ({ ...exchange, id, startedAt: iso, durationMs: 12, timings: { send: 0, wait: 9, receive: 3 } });
+    const run = { ...result, exchanges: [at('2026-01-01T00:00:01.500Z', 1), at('2026-01-01T00:00:40.250Z', 2)] } as RunResult;
+    const har = harLog(run) as { log: { entries: Array<Record<string, any>> } };
+    expect(har.log.entries.map((e) => e.startedDateTime)).toEqual(['2026-01-01T00:00:01.500Z', '2026-01-01T00:00:40.250Z']);
+    expect(har.log.entries[0]!.timings).toEqual({ blocked: -1, dns: -1, connect: -1, send: 0, wait: 9, receive: 3, ssl: -1 });
+    expect(har.log.entries[0]!.time).toBe(12);
+  });
+});
+
 describe('second-edition flags', () => {
   it('parses --header (repeatable), --jobs, --profile, --fail-fast, --strict, --har, --dry-run, --insecure, --version', () => {
     const parsed = parseCli(

@@ -10,8 +10,9 @@ import { maskExchange } from './mask.ts';
 const HTTP_VERSION = 'HTTP/1.1';
 
 export function harLog(result: RunResult): unknown {
-  const started = Date.parse(result.startedAt);
-  let clock = started;
+  // An exchange recorded without its start time (none from this suite's transport) is put
+  // right after the one before it, so the entries keep their order.
+  let clock = Date.parse(result.startedAt);
   return {
     log: {
       version: '1.2',
@@ -19,7 +20,8 @@ export function harLog(result: RunResult): unknown {
       pages: [{ id: result.runId, startedDateTime: result.startedAt, title: `conformance run ${result.runId} against ${result.baseUrl}`, pageTimings: {} }],
       entries: result.exchanges.map((raw) => {
         const ex = maskExchange(raw);
-        clock += 1; // exchanges keep their order; their real start times are not recorded
+        const at = raw.startedAt ? Date.parse(raw.startedAt) : Number.NaN;
+        clock = Number.isNaN(at) ? clock + 1 : at;
         return entry(ex, result.runId, new Date(clock).toISOString());
       }),
     },
@@ -57,7 +59,8 @@ function entry(ex: Exchange, page: string, startedDateTime: string): unknown {
       bodySize: Buffer.byteLength(ex.text ?? ''),
     },
     cache: {},
-    timings: { send: 0, wait: ex.durationMs, receive: 0 },
+    // blocked, dns, connect and ssl are not measured apart (-1: not applicable, HAR 1.2).
+    timings: { blocked: -1, dns: -1, connect: -1, ...(ex.timings ?? { send: 0, wait: ex.durationMs, receive: 0 }), ssl: -1 },
   };
 }
 

@@ -1,8 +1,11 @@
 import { formatDuration } from '../framework/estimate.ts';
+import './contract-info.ts';
 import type { CheckResult, Exchange, RunResult } from '../framework/types.ts';
 import { securityOf } from '../requirements/evidence.ts';
 import { pointersOf } from '../requirements/pointers.ts';
+import { resultCounts } from './console.ts';
 import { curlFor } from './curl.ts';
+import { verdictOf } from './verdict.ts';
 import { maskExchange } from './mask.ts';
 
 // One self-contained page (inline CSS, no script, no external resource): summary, every
@@ -28,22 +31,23 @@ th{background:#f3f5f9}.pass{color:#17663a}.fail{color:#b3261e;font-weight:600}.w
 td.hit{background:#e3f5e9;text-align:center}td.miss{background:#fde7e5;text-align:center}td.none{background:#fafafa}
 pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:28rem;white-space:pre-wrap;word-break:break-all}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:.75rem;color:#fff;font-weight:600}
-.ok{background:#17663a}.ko{background:#b3261e}details{margin:.5rem 0}summary{cursor:pointer}
+.ok{background:#17663a}.ko{background:#b3261e}.subset{background:#5d6475}details{margin:.5rem 0}summary{cursor:pointer}
 details.sec,details.ptr{margin:.2rem 0;font-size:.9em}details.sec p{margin:.2rem 0 .2rem 1rem}details.ptr ul{margin:.2rem 0}
 `;
 
 export function htmlReport(result: RunResult): string {
   const byId = new Map(result.exchanges.map((ex) => [ex.id, ex]));
   const all = [...result.checks, ...result.requirements];
-  const s = result.summary;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Quazzar conformance — ${esc(result.baseUrl)}</title><style>${CSS}</style></head><body>
 <h1>Quazzar Space auth API conformance report</h1>
-<p><span class="badge ${result.exitCode !== 0 ? 'ko">NOT CONFORMANT' : result.interrupted ? 'ko">INTERRUPTED' : 'ok">CONFORMANT'}</span>
+<p><span class="badge ${verdictBadge(result)}</span>
  ${esc(result.baseUrl)} — run <code>${esc(result.runId)}</code> started ${esc(result.startedAt)}, took ${esc(formatDuration(result.durationMs))}
  (estimated ${esc(formatDuration(result.estimatedMs))}), ${result.exchanges.length} requests.</p>
-<p>${s.pass} passed, ${s.fail} failed (${s.mustFailed} MUST), ${s.warn} warnings, ${s.skip} skipped.
+${result.contract ? `<p>Contract checked: <b>${esc(`${result.contract.title} ${result.contract.version}`)}</b>, ${result.contract.released ? 'released snapshot' : '<b>not a released snapshot</b>'}; sha256 <code>${esc(result.contract.sha256)}</code> (${esc(result.contract.source)}).</p>` : ''}
+${result.subset ? `<p><b>A subset:</b> ${result.subset.run} of ${result.subset.of} checks selected (--only, --skip or --profile): not a conformance verdict.</p>` : ''}
+<p>${esc(resultCounts(result))}.
  Capabilities: ${Object.entries(result.capabilities).map(([k, v]) => `${esc(k)} ${v ? 'yes' : 'no'}`).join(', ')}.
  Unplanned 429 answers: ${result.unplanned429}.${result.seed !== undefined ? ` Seed: <code>${result.seed}</code> (--seed).` : ''}</p>
 ${profilesSection(result)}
@@ -67,6 +71,11 @@ ${all.filter((r) => r.outcome === 'skip').map((r) => `<p id="${esc(r.id)}"><b>${
 ${result.leftBehind.length ? `<ul>${result.leftBehind.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '<p>Nothing.</p>'}
 </body></html>
 `;
+}
+
+function verdictBadge(result: RunResult): string {
+  const verdict = verdictOf(result);
+  return `${verdict === 'CONFORMANT' ? 'ok' : verdict === 'SUBSET PASSED' ? 'subset' : 'ko'}">${verdict}`;
 }
 
 /** The SECURITY.md requirements the title cites, each text in a details element. */

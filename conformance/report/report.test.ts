@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Exchange, RunResult } from '../framework/types.ts';
 import { consoleSummary } from './console.ts';
@@ -165,5 +167,108 @@ describe('HTML: evidence of passing and partial checks', () => {
     expect(totp06).toContain('Not verified: the window reopening');
     expect(totp06).toContain('exchange #200:');
     for (const secret of secrets) expect(html).not.toContain(secret);
+  });
+});
+
+describe('which contract was checked (issue 20)', () => {
+  const checked: RunResult = {
+    ...result,
+    contract: { title: 'Quazzar Space Authentication API', version: '1.0.0', sha256: 'ab'.repeat(32), released: true, source: 'openapi/releases/1.0.0.json' },
+  };
+
+  it('HTML, JSON and JUnit carry the title, version, sha256 digest and whether it is a released snapshot', () => {
+    const html = htmlReport(checked);
+    expect(html).toContain('Quazzar Space Authentication API 1.0.0');
+    expect(html).toContain('ab'.repeat(32));
+    expect(html).toContain('released snapshot');
+    const json = JSON.parse(jsonReport(checked)) as RunResult;
+    expect(json.contract).toEqual(checked.contract);
+    const xml = junitXml(checked);
+    expect(xml).toContain('<property name="contract.version" value="1.0.0"/>');
+    expect(xml).toContain(`<property name="contract.sha256" value="${'ab'.repeat(32)}"/>`);
+    expect(xml).toContain('<property name="contract.released" value="true"/>');
+    expect(xml).toContain('<property name="contract.title" value="Quazzar Space Authentication API"/>');
+    expect(htmlReport({ ...checked, contract: { ...checked.contract!, released: false } })).toContain('not a released snapshot');
+  });
+
+  it('contractInfo: the digest of the bundled JSON, and released only when it is byte for byte a snapshot', async () => {
+    const { contractInfo } = await import('./contract-info.ts');
+    const { mkdtemp, writeFile, mkdir } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const dir = await mkdtemp(join(tmpdir(), 'qz-contract-'));
+    const text = JSON.stringify({ openapi: '3.1.0', info: { title: 'T', version: '1.2.3' }, paths: {} });
+    await mkdir(join(dir, 'releases'));
+    await writeFile(join(dir, 'releases', '1.2.3.json'), text);
+    await writeFile(join(dir, 'bundled.json'), text);
+    await writeFile(join(dir, 'edited.json'), text.replace('"paths"', '"x-edited":1,"paths"'));
+    const info = contractInfo(join(dir, 'bundled.json'), join(dir, 'releases'));
+    expect(info).toMatchObject({ title: 'T', version: '1.2.3', released: true, sha256: createHash('sha256').update(text).digest('hex') });
+    expect(contractInfo(join(dir, 'edited.json'), join(dir, 'releases')).released).toBe(false);
+  });
+});
+
+describe('PARTIAL checks in JUnit and the HTML summary (issue 20)', () => {
+  const partial: RunResult = {
+    ...result,
+    checks: [...result.checks, { id: 'TOTP-06', area: 'totp', level: 'MUST', title: 'lockout', outcome: 'partial', reason: 'not verified: the lock ends', notVerified: ['the lock ends after 900 s'], findings: [], notes: [], exchangeIds: [], durationMs: 5 }],
+    summary: { ...result.summary, partial: 1 },
+  };
+
+  it('JUnit: a PARTIAL check is a skipped testcase saying partial and what was not verified, with an outcome property', () => {
+    const xml = junitXml(partial);
+    expect(xml).toMatch(/name="TOTP-06 [^"]*"[^>]*>\n {6}<properties>\n {8}<property name="outcome" value="partial"\/>\n {6}<\/properties>\n {6}<skipped message="partial: passed what could be verified; not verified: the lock ends after 900 s"\/>/u);
+    expect(xml).toMatch(/<testsuite name="totp" tests="2" failures="0" errors="0" skipped="2"/u);
+  });
+
+  it('JUnit with --strict: a PARTIAL check is a failure (it fails the exit status)', () => {
+    expect(junitXml({ ...partial, strict: true })).toMatch(/<failure message="partial \(--strict\): not verified: the lock ends after 900 s" type="TOTP-06">/u);
+  });
+
+  it('HTML: the summary counts the partial checks', () => {
+    expect(htmlReport(partial)).toMatch(/1 partial/u);
+  });
+});
+
+describe('--only subsets (issue 20)', () => {
+  const passing = (id: string, area = 'login'): RunResult['checks'][number] => ({ id, area, level: 'MUST', title: id, outcome: 'pass', findings: [], notes: [], exchangeIds: [], durationMs: 1 });
+  const subset: RunResult = {
+    ...result,
+    checks: [passing('LOGIN-01'), passing('LOGIN-02')],
+    requirements: [{ ...passing('CONTRACT-STATUS', 'contract') }, { ...passing('CONTRACT-SCHEMA', 'contract') }, { ...passing('CONTRACT-HEADERS', 'contract') }],
+    summary: { pass: 2, fail: 0, warn: 0, skip: 0, partial: 0, mustFailed: 0 },
+    contractSummary: { pass: 3, fail: 0, warn: 0, skip: 0, partial: 0, mustFailed: 0 },
+    subset: { run: 2, of: 97 },
+    exitCode: 0,
+    profiles: [
+      { profile: 'core', title: 'Core', implemented: true, missing: [], blocked: [], pass: 2, fail: 0, warn: 0, partial: 0, skip: 0, notImplemented: 0 },
+      { profile: 'api-keys', title: 'API keys', implemented: true, missing: [], blocked: [], pass: 0, fail: 0, warn: 0, partial: 0, skip: 0, notImplemented: 0 },
+    ],
+  };
+
+  it('console: no CONFORMANT verdict, but SUBSET PASSED with N of M checks; counts checks apart from CONTRACT-*', () => {
+    const lines = consoleSummary(subset);
+    expect(lines.join('\n')).not.toMatch(/^CONFORMANT/mu);
+    expect(lines.at(-1)).toBe('SUBSET PASSED — 2 of 97 checks run; not a conformance verdict (run every check for one).');
+    const resultLine = lines.find((l) => l.startsWith('Result:'))!;
+    expect(resultLine).toMatch(/^Result: 2 checks: 2 passed, 0 failed/u);
+    expect(resultLine).toContain('contract requirements (CONTRACT-*): 3 passed, 0 failed');
+  });
+
+  it('console: a profile no check of the run exercised is "not tested", not "implemented"', () => {
+    const lines = consoleSummary(subset);
+    expect(lines.find((l) => l.trim().startsWith('api-keys'))).toMatch(/not tested$/u);
+    expect(lines.find((l) => l.trim().startsWith('core'))).toMatch(/implemented$/u);
+  });
+
+  it('HTML and JSON: the same verdict', () => {
+    expect(htmlReport(subset)).toContain('SUBSET PASSED');
+    expect(htmlReport(subset)).not.toMatch(/>CONFORMANT/u);
+    expect((JSON.parse(jsonReport(subset)) as { verdict: string }).verdict).toBe('SUBSET PASSED');
+    expect((JSON.parse(jsonReport({ ...subset, subset: undefined })) as { verdict: string }).verdict).toBe('CONFORMANT');
+  });
+
+  it('a failing subset is NOT CONFORMANT all the same (a MUST failure proves it)', () => {
+    const failing: RunResult = { ...subset, exitCode: 1, summary: { ...subset.summary, fail: 1, mustFailed: 1 } };
+    expect(consoleSummary(failing).at(-1)).toMatch(/^NOT CONFORMANT/u);
   });
 });
