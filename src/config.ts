@@ -1,4 +1,5 @@
 import { loadDevSecrets } from './dev-secrets.ts';
+import type { ConnectionCaps } from './http/connection-caps.ts';
 import { parseProxyTrust, type ProxyTrust } from './http/proxy-trust.ts';
 import { defaultHashConcurrency, threadPoolSize } from './hashing/index.ts';
 
@@ -50,6 +51,8 @@ export interface Config {
   purgeIntervalSeconds: number;
   /** Issue 9: most budgets the memory rate-limit store keeps before evicting (expired first, then oldest windows). */
   rateLimitMemoryMaxKeys: number;
+  /** Issue 17: connections, header/request timeouts and slow readers (src/http/connection-caps.ts). */
+  connectionCaps: ConnectionCaps;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -172,13 +175,24 @@ export function loadConfig(env: Env = process.env): Config {
   // Issue 9: bounded growth.
   const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
   const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
+  // Issue 17 (SEC 29): server-wide caps on connections and on clients that do not read.
+  const connectionCaps: ConnectionCaps = {
+    maxConnections: int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 1000, 300_000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    slowReaderMaxQueuedBytes: int('SLOW_READER_MAX_QUEUED_BYTES', 1_048_576, 65_536, 1_073_741_824),
+    slowReaderTimeoutMs: int('SLOW_READER_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+  };
+  if (connectionCaps.requestTimeoutMs < connectionCaps.headersTimeoutMs) {
+    problems.push(`REQUEST_TIMEOUT_MS (${connectionCaps.requestTimeoutMs}) must be at least HEADERS_TIMEOUT_MS (${connectionCaps.headersTimeoutMs}): a request cannot end before its headers`);
+  }
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
-    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
+    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys, connectionCaps,
   };
 }
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { applyConnectionCaps } from './http/connection-caps.ts';
 import { createLogger, errorFields } from './log.ts';
 import { startPurgeJob } from './purge/job.ts';
 
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
   const purge = startPurgeJob(built.deps, config.purgeIntervalSeconds);
   const server = createServer(built.app.callback());
   server.keepAliveTimeout = 5_000;
+  // Issue 17 (SEC 29): MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, SLOW_READER_*.
+  applyConnectionCaps(server, config.connectionCaps, log);
   server.listen(config.port, config.host, () => {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const port = (server.address() as AddressInfo).port;
