@@ -242,7 +242,8 @@ export interface paths {
          * @description Sends a reset link to the address if it has an account. This endpoint always
          *     returns 200 OK with the same body regardless of whether the email exists (or is
          *     deactivated), to prevent account enumeration. The link carries a single-use token
-         *     valid for 1 hour; a newer request voids older tokens.
+         *     valid for 1 hour; a newer request voids older tokens (an account has at most one live
+         *     token, even under concurrent requests).
          *
          *     The answer does not wait for the account lookup, the token or the mail: that work
          *     happens after it, so its timing says nothing either.
@@ -275,6 +276,10 @@ export interface paths {
          * @description Sets a new password with the token from the reset e-mail. The token is spent
          *     (single use, even under concurrent requests); every session and every API key of
          *     the user is revoked (whoever held the old password may have minted keys). A new password refused by the policy (422) does not spend the token.
+         *
+         *     An account has at most one live token: a confirm voids any other, and deactivating
+         *     the account voids it — a confirm for a deactivated account answers
+         *     400 `invalid_reset_token`, and its password stays the one from before.
          *
          *     **Rate limit:** 10 requests per 60 seconds per client IP (policy `password-reset-confirm`).
          */

@@ -15,7 +15,8 @@ export interface paths {
         put?: never;
         /**
          * Deactivate an account
-         * @description Marks the account inactive: its sessions and API keys are revoked (401) at once — for
+         * @description Marks the account inactive: its sessions and API keys are revoked (401) at once and its
+         *     pending password reset token is voided (confirm answers 400 `invalid_reset_token`) — for
          *     good, a later activation does not bring them back — and login answers 403
          *     `account_deactivated` after a right password.
          *
@@ -39,8 +40,8 @@ export interface paths {
         put?: never;
         /**
          * Activate an account
-         * @description Marks the account active again; sessions and API keys from before the deactivation stay
-         *     revoked (the owner logs in again).
+         * @description Marks the account active again; sessions, API keys and reset tokens from before the
+         *     deactivation stay revoked (the owner logs in again, or asks for a new reset).
          *
          *     **Rate limit:** 6000 requests per 60 seconds per client IP (policy `harness`).
          */

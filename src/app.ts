@@ -32,6 +32,8 @@ export interface CreateAppOptions {
   /** Defaults to a ShiftableClock on the system time (the harness moves it). */
   clock?: Clock;
   mailer?: Mailer;
+  /** Where the docs site is served from (default dist/docs; tests point it elsewhere). */
+  docsDir?: string;
 }
 
 export interface BuiltApp {
@@ -91,9 +93,9 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
   app.on('error', (err: unknown) => log.error('unhandled error outside the problem middleware', errorFields(err)));
   app.use(requestContext(deps));
   app.use(problemMiddleware(log, config.validateResponses ? new ResponseChecker(contract) : undefined));
-  app.use(staticRoutes(JSON.stringify(contract.document)));
+  app.use(staticRoutes(deps, opts.docsDir));
   app.use(createHarness(deps));
-  app.use(outsideContract(resetPasswordPage()));
+  app.use(outsideContract(resetPasswordPage(deps)));
   app.use(routeFirst(api, contract.bodyLimitBytes));
   app.use(koaBody({
     json: true,

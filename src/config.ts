@@ -1,4 +1,5 @@
 import { loadDevSecrets } from './dev-secrets.ts';
+import type { ConnectionCaps } from './http/connection-caps.ts';
 import { parseProxyTrust, type ProxyTrust } from './http/proxy-trust.ts';
 import { defaultHashConcurrency, threadPoolSize } from './hashing/index.ts';
 
@@ -63,6 +64,8 @@ export interface Config {
   smtpRequiredAtStart: boolean;
   /** MAIL_OUTBOX_IN_PRODUCTION=true: the explicit opt-in to the file outbox with NODE_ENV=production (warned at start). */
   mailOutboxInProduction: boolean;
+  /** Issue 17: connections, header/request timeouts and slow readers (src/http/connection-caps.ts). */
+  connectionCaps: ConnectionCaps;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -203,6 +206,17 @@ export function loadConfig(env: Env = process.env): Config {
   const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
   const startupTimeoutSeconds = int('STARTUP_TIMEOUT_SECONDS', 10, 1, 600);
   const smtpRequiredAtStart = bool('SMTP_REQUIRED_AT_START', nodeEnv === 'production');
+  // Issue 17 (SEC 29): server-wide caps on connections and on clients that do not read.
+  const connectionCaps: ConnectionCaps = {
+    maxConnections: int('MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS', 10_000, 1000, 300_000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    slowReaderMaxQueuedBytes: int('SLOW_READER_MAX_QUEUED_BYTES', 1_048_576, 65_536, 1_073_741_824),
+    slowReaderTimeoutMs: int('SLOW_READER_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+  };
+  if (connectionCaps.requestTimeoutMs < connectionCaps.headersTimeoutMs) {
+    problems.push(`REQUEST_TIMEOUT_MS (${connectionCaps.requestTimeoutMs}) must be at least HEADERS_TIMEOUT_MS (${connectionCaps.headersTimeoutMs}): a request cannot end before its headers`);
+  }
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
@@ -211,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
     proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
     startupTimeoutSeconds, mailOutboxInProduction, smtpRequiredAtStart,
+    connectionCaps,
   };
 }
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { applyConnectionCaps } from './http/connection-caps.ts';
 import { createLogger, errorFields } from './log.ts';
 import { startPurgeJob } from './purge/job.ts';
 import { causeOf, checkDependencies, StartupError } from './startup/check-dependencies.ts';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
       : `cannot listen on ${where}:${config.port}: ${causeOf(err)}`;
     void purge.stop().then(() => built.close()).catch(() => {}).finally(() => fail(message));
   });
+  // Issue 17 (SEC 29): MAX_CONNECTIONS, HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, SLOW_READER_*.
+  applyConnectionCaps(server, config.connectionCaps, log);
   server.listen(config.port, config.host, () => {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const port = (server.address() as AddressInfo).port;

@@ -13,6 +13,7 @@ import { passwordResetChecks } from './password-reset.ts';
 import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
 import { rateWindowChecks } from './rate-windows.ts';
+import { resetLifecycleChecks } from './reset-lifecycle.ts';
 import { responseHeaderChecks } from './response-headers.ts';
 import { sessionsChecks } from './sessions.ts';
 import { tokenClaimsChecks } from './token-claims.ts';
@@ -34,6 +35,7 @@ const registered: CheckDef[] = [
   ...totpChecks,
   ...totpWindowChecks,
   ...passwordResetChecks,
+  ...resetLifecycleChecks,
   ...apiKeysChecks,
   ...quotaChecks,
   ...accessChecks,

@@ -12,8 +12,9 @@ import { findUserByEmail, setUserActive } from '../users/repository.ts';
 export const ADMIN_USAGE = `Usage: npm run admin -- <command> [arguments]
 
 Commands:
-  deactivate <email>       Deactivate an account: its sessions and API keys are revoked (for good:
-                           a later activate does not bring them back), login answers 403.
+  deactivate <email>       Deactivate an account: its sessions, API keys and pending reset link are
+                           revoked (for good: a later activate does not bring them back), login
+                           answers 403.
   activate <email>         Reactivate a deactivated account (the owner logs in again).
   revoke-sessions <email>  Log the account out everywhere (API keys are not affected).
   totp-reset <email>       For an owner who lost the authenticator and the backup codes (check

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './migrations/001-initial.ts';
+import * as oneLiveResetToken from './migrations/002-one-live-reset-token.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,6 +10,7 @@ interface Migration {
 /** Imported statically, so migrations run the same under tsx, vitest and the admin CLI. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-one-live-reset-token': oneLiveResetToken,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

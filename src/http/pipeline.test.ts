@@ -117,7 +117,7 @@ describe('/docs', () => {
   it('answers a 404 problem that says how to build the site when dist/docs is missing', async () => {
     const app = new Koa();
     app.use(problemMiddleware(silentLogger, undefined));
-    app.use(staticRoutes('{}', mkdtempSync(path.join(tmpdir(), 'nodocs-'))));
+    app.use(staticRoutes(t.deps, mkdtempSync(path.join(tmpdir(), 'nodocs-'))));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {

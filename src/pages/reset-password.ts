@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
+import type { AppDeps } from '../deps.ts';
+import { staticBudget } from '../http/static-routes.ts';
 
 /**
  * GET /reset-password — the page the reset mail links to. Self-contained (no external
@@ -75,16 +77,24 @@ const HTML = `<!doctype html>
 
 export const RESET_PASSWORD_PATH = '/reset-password';
 
-/** Serves the page on GET/HEAD /reset-password; any other method there is 405 by the caller's rules. */
-export function resetPasswordPage(): Koa.Middleware {
+/** Encoded once: every request is answered with this same Buffer (issue 17, SEC 29). */
+const BODY = Buffer.from(HTML, 'utf8');
+
+/**
+ * Serves the page on GET/HEAD /reset-password, under the contract's `x-static-rate-limit`
+ * per client IP; any other method there is 405 by the caller's rules. Not cacheable (see below).
+ */
+export function resetPasswordPage(deps: Pick<AppDeps, 'contract' | 'config' | 'limiter'>): Koa.Middleware {
+  const spend = staticBudget(deps);
   return async (ctx, next) => {
     if (ctx.path !== RESET_PASSWORD_PATH || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    await spend(ctx);
     ctx.set('Content-Security-Policy', RESET_PASSWORD_PAGE_CSP);
     // The URL carries a live token: keep it out of caches and Referer headers.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = HTML;
+    ctx.body = BODY;
   };
 }

@@ -43,5 +43,6 @@ export async function startPasswordReset(deps: AppDeps, email: string): Promise<
   // A deactivated account could not log in with a new password anyway: send it nothing.
   if (user === undefined || !user.is_active) return;
   const token = await issueResetToken(deps.db, user.id, deps.clock.now());
+  if (token === undefined) return; // deactivated meanwhile
   sendInBackground(deps.mailer, deps.log, buildResetMail(user.email, deps.config.publicUrl, token));
 }

@@ -2,11 +2,33 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { generateResetToken, hashResetToken, RESET_TOKEN_TTL_MS } from './reset-token.ts';
 
-/** Issues a new token for the user, voiding (deleting) every unused older one. Returns the plaintext. */
-export async function issueResetToken(db: Knex, userId: string, now: number): Promise<string> {
+/**
+ * Locks the account's row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite
+ * serialises writers anyway) and says whether it is active. Issuing, confirming and
+ * deactivating all take this lock first, so they cannot interleave (issue 17).
+ */
+export async function lockActiveUser(trx: Knex.Transaction, userId: string): Promise<boolean> {
+  const query = trx('users').where({ id: userId }).first('is_active');
+  const row = await (trx.client.config.client === 'pg' ? query.forUpdate() : query);
+  return row !== undefined && Boolean(row.is_active);
+}
+
+/** Voids (deletes) every unused token of the account; returns how many. */
+export async function voidUnusedResetTokens(trx: Knex | Knex.Transaction, userId: string): Promise<number> {
+  return trx('password_reset_tokens').where({ user_id: userId }).whereNull('used_at').delete();
+}
+
+/**
+ * Issues a new token for the user, voiding (deleting) every unused older one, and returns the
+ * plaintext — or undefined when the account is (by now) deactivated. One unused token per
+ * account is also enforced by a partial unique index (migration 002, SEC 30); the row lock
+ * makes concurrent requests wait for each other instead of failing on it: the last one wins.
+ */
+export async function issueResetToken(db: Knex, userId: string, now: number): Promise<string | undefined> {
   const token = generateResetToken();
-  await db.transaction(async (trx) => {
-    await trx('password_reset_tokens').where({ user_id: userId }).whereNull('used_at').delete();
+  const issued = await db.transaction(async (trx) => {
+    if (!(await lockActiveUser(trx, userId))) return false;
+    await voidUnusedResetTokens(trx, userId);
     await trx('password_reset_tokens').insert({
       id: randomUUID(),
       user_id: userId,
@@ -15,8 +37,9 @@ export async function issueResetToken(db: Knex, userId: string, now: number): Pr
       expires_at: now + RESET_TOKEN_TTL_MS,
       used_at: null,
     });
+    return true;
   });
-  return token;
+  return issued ? token : undefined;
 }
 
 export interface LiveResetToken {

@@ -120,6 +120,8 @@ export async function setUserActive(db: Knex, email: string, active: boolean, no
     if (!active) {
       await trx('sessions').where({ user_id: user.id }).whereNull('revoked_at').update({ revoked_at: now });
       await trx('api_keys').where({ user_id: user.id }).whereNull('revoked_at').update({ revoked_at: now });
+      // Issue 17 (SEC 30): nor a reset link mailed before it.
+      await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').delete();
     }
   });
   return { ...user, is_active: active, updated_at: now };
