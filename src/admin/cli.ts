@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     return await runAdminCommand(process.argv.slice(2), db, systemClock, {
       out: (line) => process.stdout.write(line + '\n'),
       err: (line) => process.stderr.write(line + '\n'),
-    });
+    }, { scryptLogN: config.scryptLogN });
   } finally {
     await db.destroy();
   }
