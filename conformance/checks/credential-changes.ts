@@ -1,0 +1,80 @@
+import type { CheckContext, CheckDef, Exchange } from '../framework/types.ts';
+import { createKey, type CreatedKey } from '../lib/key-flow.ts';
+import { expectProblem } from '../lib/problems.ts';
+import { enableTotp } from '../lib/totp-flow.ts';
+
+// SECURITY.md 34 (issue 17 defect 9): a password change and TOTP enrolment end what the old
+// credential made — the other sessions and every API key, as a reset does (HARDENING-07) —
+// and their answers say what they revoked (`revoked: {sessions, api_keys}`). A contract whose
+// answers document no `revoked` does not state the rule: the checks skip then.
+
+const area = 'hardening';
+/** TOTP checks may wait for the next 30 s step when no harness can move the clock. */
+const TOTP_TIMEOUT_MS = 180_000;
+
+/** Whether the operation's 200 JSON answer documents a `revoked` object (the rule's marker). */
+function documentsRevoked(ctx: CheckContext, operationId: string): boolean {
+  const schema = ctx.contract.resolve(ctx.contract.operation(operationId).responses['200']?.schemas['application/json']) as
+    { properties?: Record<string, unknown> } | undefined;
+  return schema?.properties?.['revoked'] !== undefined;
+}
+
+/** The answer's `revoked` counts at least the other session and both keys. */
+function expectRevokedCounts(ctx: CheckContext, ex: Exchange, what: string): void {
+  const revoked = ex.body?.revoked as { sessions?: unknown; api_keys?: unknown } | undefined;
+  ctx.expect(revoked !== undefined, `${what}: the answer has no \`revoked\``, ex);
+  if (revoked === undefined) return;
+  ctx.expect(Number.isInteger(revoked.sessions) && Number(revoked.sessions) >= 1, `${what}: revoked.sessions should count the other session (≥ 1), got ${JSON.stringify(revoked.sessions)}`, ex);
+  ctx.expect(revoked.api_keys === 2, `${what}: revoked.api_keys should count both live keys (2), got ${JSON.stringify(revoked.api_keys)}`, ex);
+}
+
+/** Both keys answer 401 invalid_token after the change. */
+async function expectKeysRevoked(ctx: CheckContext, keys: Array<[CreatedKey, string]>, after: string): Promise<void> {
+  for (const [key, madeBy] of keys) {
+    const ex = await ctx.call('getCurrentUser', { token: key.key, expect: 401 });
+    expectProblem(ctx, ex, 401, 'invalid_token', `an API key made by ${madeBy}, after ${after}`);
+  }
+}
+
+const passwordChangeRevokesKeys: CheckDef = {
+  id: 'HARDENING-34',
+  area,
+  level: 'MUST',
+  title: 'A password change revokes every API key of the account — one made by another session and one made by the changing session — and answers what it revoked (SEC 34)',
+  cost: { login: 1 },
+  owns: {}, // not given back: it had API keys (KEYS-20 fills the quota of a pooled account)
+  async run(ctx: CheckContext) {
+    if (!documentsRevoked(ctx, 'changePassword')) ctx.skip('changePassword documents no `revoked` in its answer (SEC 34 not in this contract)');
+    const session = await ctx.accounts.own({});
+    const other = await ctx.accounts.login(session.account);
+    const keys: Array<[CreatedKey, string]> = [[await createKey(ctx, other), 'another session'], [await createKey(ctx, session), 'the changing session']];
+    const next = ctx.accounts.newPassword();
+    const changed = await ctx.call('changePassword', { token: session.token, body: { current_password: session.account.password, new_password: next } });
+    ctx.expectStatus(changed, 200, 'changePassword with the right current password');
+    if (changed.status !== 200) return;
+    session.account.password = next;
+    expectRevokedCounts(ctx, changed, 'changePassword');
+    await expectKeysRevoked(ctx, keys, 'a password change');
+  },
+};
+
+const totpEnrolmentRevokesKeys: CheckDef = {
+  id: 'HARDENING-35',
+  area,
+  level: 'MUST',
+  title: 'Enabling TOTP (verify) revokes every API key of the account — one made by another session and one made by the enrolling session — and answers what it revoked (SEC 34)',
+  cost: { login: 1 },
+  owns: {}, // not given back: it had API keys
+  timeoutMs: TOTP_TIMEOUT_MS,
+  async run(ctx: CheckContext) {
+    if (!documentsRevoked(ctx, 'verifyTotp')) ctx.skip('verifyTotp documents no `revoked` in its answer (SEC 34 not in this contract)');
+    const session = await ctx.accounts.own({});
+    const other = await ctx.accounts.login(session.account);
+    const keys: Array<[CreatedKey, string]> = [[await createKey(ctx, other), 'another session'], [await createKey(ctx, session), 'the enrolling session']];
+    const { verify } = await enableTotp(ctx, session); // its cleanup turns TOTP off again
+    expectRevokedCounts(ctx, verify, 'verifyTotp');
+    await expectKeysRevoked(ctx, keys, 'TOTP enrolment');
+  },
+};
+
+export const credentialChangeChecks: CheckDef[] = [passwordChangeRevokesKeys, totpEnrolmentRevokesKeys];
