@@ -546,7 +546,7 @@ export interface components {
          */
         Email: string;
         /**
-         * @description A new password: 15 to 128 characters (NIST SP 800-63B-4 for password-only accounts), any Unicode, no composition rules, never trimmed. A common password or one equal to the account's e-mail address is refused with 422 `weak_password`.
+         * @description A new password: 15 to 128 characters (NIST SP 800-63B-4 for password-only accounts), any Unicode, no composition rules, never trimmed. A common password or one equal to the account's e-mail address is refused with 422 `weak_password`: a breached password however decorated (leet, digits or symbols added), keyboard walks, sequences and repetitions (`P@ssw0rd1234567`, `asdfghjklasdfgh`, `111111111111111a`; SECURITY.md 35).
          * @example secure-password-123
          */
         NewPassword: string;
