@@ -6,7 +6,9 @@ import { enableTotp } from '../lib/totp-flow.ts';
 // SECURITY.md 34 (issue 17 defect 9): a password change and TOTP enrolment end what the old
 // credential made — the other sessions and every API key, as a reset does (HARDENING-07) —
 // and their answers say what they revoked (`revoked: {sessions, api_keys}`). A contract whose
-// answers document no `revoked` does not state the rule: the checks skip then.
+// answers document no `revoked` does not state the rule: the checks skip then. SECURITY.md 35
+// (defect 10): the blocklist refuses breached passwords in disguise, checked when the contract's
+// NewPassword cites it.
 
 const area = 'hardening';
 /** TOTP checks may wait for the next 30 s step when no harness can move the clock. */
@@ -77,4 +79,27 @@ const totpEnrolmentRevokesKeys: CheckDef = {
   },
 };
 
-export const credentialChangeChecks: CheckDef[] = [passwordChangeRevokesKeys, totpEnrolmentRevokesKeys];
+/** Issue 17's examples of breached passwords in disguise: leet, padding, walks, repeats. */
+const DISGUISED_PASSWORDS = ['P@ssw0rd1234567', 'Password123456!', 'asdfghjklasdfgh', '111111111111111a', 'qwertyuiop12345'];
+
+const realBlocklist: CheckDef = {
+  id: 'HARDENING-36',
+  area,
+  level: 'MUST',
+  title: 'A new password that is a breached one in leet or padded with digits and symbols, or a keyboard walk or repetition, is refused with 422 weak_password (SEC 35)',
+  owns: { giveBack: true },
+  async run(ctx: CheckContext) {
+    const documented = String(ctx.contract.resolve(ctx.contract.document?.components?.schemas?.NewPassword)?.description ?? '');
+    if (!/SECURITY\.md 35/u.test(documented)) ctx.skip('NewPassword does not document the breached-password blocklist (SEC 35 not in this contract)');
+    // Through changePassword, not register: the per-IP register budget (5 a minute) stays
+    // untouched; the account's password is right, so nothing but the policy can refuse.
+    const session = await ctx.accounts.own({ giveBack: true });
+    for (const password of DISGUISED_PASSWORDS) {
+      const ex = await ctx.call('changePassword', { token: session.token, body: { current_password: session.account.password, new_password: password } });
+      expectProblem(ctx, ex, 422, 'weak_password', `the new password "${password}"`);
+      if (ex.status === 200) session.account.password = password;
+    }
+  },
+};
+
+export const credentialChangeChecks: CheckDef[] = [passwordChangeRevokesKeys, totpEnrolmentRevokesKeys, realBlocklist];
