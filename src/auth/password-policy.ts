@@ -25,7 +25,9 @@ export function weakPasswordReason(password: string, email: string): string | nu
   if (lowered === mail || lowered === mail.split('@')[0]) return 'The password must not be your e-mail address.';
   if (COMMON_PASSWORDS.has(lowered) || BREACHED_PASSWORDS.has(lowered)) return TOO_COMMON;
   if (isRepetitive(lowered)) return PATTERN;
-  const leftover = predictableLeftover([...lowered], mailWords(mail));
+  // UTF-16 code units, so that indexes into the joined strings line up (an astral character
+  // is two units that never match a word, a walk or a sequence).
+  const leftover = predictableLeftover(lowered.split(''), mailWords(mail));
   if (leftover.withoutWord <= MAX_LEFTOVER) return PATTERN;
   if (leftover.withWord <= MAX_LEFTOVER) return TOO_COMMON;
   return null;
@@ -79,8 +81,10 @@ function step(a: string, b: string): number {
 
 /**
  * The fewest characters left over when the password is covered by predictable pieces: without
- * any breached word (`withoutWord`) and with at most one (`withWord`). Dynamic programming over
- * positions; O(n · LONGEST_BREACHED) set lookups plus O(n²) block comparisons, n ≤ 128.
+ * any breached word (`withoutWord`) and with at most one (`withWord`); any count above
+ * MAX_LEFTOVER may be reported as Infinity. Dynamic programming over positions, O(n ·
+ * LONGEST_BREACHED) set lookups plus O(n²) block comparisons at most (n ≤ 256 code units), and
+ * a random password stops after its third unpredictable character.
  */
 function predictableLeftover(chars: string[], extraWords: ReadonlySet<string>): { withoutWord: number; withWord: number } {
   const n = chars.length;
@@ -117,7 +121,8 @@ function predictableLeftover(chars: string[], extraWords: ReadonlySet<string>): 
   for (let i = 0; i < n; i++) {
     for (const d of [0, 1]) {
       const here = best[d]![i]!;
-      if (here === Infinity) continue;
+      // Only "at most MAX_LEFTOVER" matters: a prefix with more left over is not followed.
+      if (here > MAX_LEFTOVER) continue;
       const reach = (to: number, words: number): void => {
         if (here < best[words]![to]!) best[words]![to] = here;
       };
