@@ -1,4 +1,6 @@
+import { HarnessError } from '../framework/harness.ts';
 import type { CheckContext, CheckDef, Exchange } from '../framework/types.ts';
+import { compareTimings } from '../lib/stats.ts';
 import { createKey, type CreatedKey } from '../lib/key-flow.ts';
 import { expectProblem } from '../lib/problems.ts';
 import { enableTotp } from '../lib/totp-flow.ts';
@@ -8,7 +10,8 @@ import { enableTotp } from '../lib/totp-flow.ts';
 // and their answers say what they revoked (`revoked: {sessions, api_keys}`). A contract whose
 // answers document no `revoked` does not state the rule: the checks skip then. SECURITY.md 35
 // (defect 10): the blocklist refuses breached passwords in disguise, checked when the contract's
-// NewPassword cites it.
+// NewPassword cites it. SECURITY.md 32 (defect 7): an account hashed at an old, cheaper scrypt
+// cost (made so by the harness) answers a wrong password as slowly as an unknown address.
 
 const area = 'hardening';
 /** TOTP checks may wait for the next 30 s step when no harness can move the clock. */
@@ -102,4 +105,53 @@ const realBlocklist: CheckDef = {
   },
 };
 
-export const credentialChangeChecks: CheckDef[] = [passwordChangeRevokesKeys, totpEnrolmentRevokesKeys, realBlocklist];
+/** Pairs of timed logins (as LOGIN-03): more with distinct client addresses. */
+const TIMING_SAMPLES = 4;
+const TIMING_SAMPLES_WITH_ADDRESSES = 12;
+/** A difference whose whole 95 % interval is beyond this is a leak (a hash costs tens of ms). */
+const LARGE_MS = 25;
+
+const staleHashTiming: CheckDef = {
+  id: 'HARDENING-32',
+  area,
+  level: 'SHOULD',
+  title: 'A wrong password for an account hashed at an old, cheaper scrypt cost takes as long as for an unknown address (interleaved samples, Mann–Whitney test, bootstrap interval) (SEC 4, 32)',
+  needs: ['harness'],
+  cost: { register: 1, login: TIMING_SAMPLES * 2 + 1 },
+  hashes: TIMING_SAMPLES_WITH_ADDRESSES * 2 + 2,
+  async run(ctx: CheckContext) {
+    const harness = ctx.harness!;
+    if (harness.setPasswordHash === undefined) ctx.skip('this suite\'s harness client cannot set a password hash');
+    const account = await ctx.accounts.create();
+    try {
+      // scrypt's cheapest cost: the largest difference a deployment without padding shows.
+      await harness.setPasswordHash(account.email, account.password, 1);
+    } catch (error) {
+      if (error instanceof HarnessError && / answered 404/u.test(error.message)) ctx.skip('the harness offers no /accounts/password-hash (SEC 32 not in this harness contract)');
+      throw error;
+    }
+    const pairs = ctx.options.clientIpHeader ? TIMING_SAMPLES_WITH_ADDRESSES : TIMING_SAMPLES;
+    let client = ctx.client;
+    await client.call('login', { body: { email: ctx.accounts.newEmail(), password: ctx.accounts.newPassword() } }); // warm-up
+    const unknownMs: number[] = [];
+    const staleMs: number[] = [];
+    for (let i = 0; i < pairs; i += 1) {
+      if (ctx.options.clientIpHeader && i % 4 === 3) client = ctx.newClient();
+      const unknownCall = () => client.call('login', { body: { email: ctx.accounts.newEmail(), password: ctx.accounts.newPassword() } });
+      const staleCall = () => client.call('login', { body: { email: account.email, password: ctx.accounts.newPassword() } });
+      // Interleaved, the order alternating, so drift in the deployment's load hits both alike.
+      const [first, second] = i % 2 ? [unknownCall, staleCall] : [staleCall, unknownCall];
+      const a = await first();
+      const b = await second();
+      const [u, s] = i % 2 ? [a, b] : [b, a];
+      if (u.status === 401) unknownMs.push(u.durationMs);
+      if (s.status === 401) staleMs.push(s.durationMs);
+    }
+    ctx.require(unknownMs.length >= 3 && staleMs.length >= 3, 'too few 401 answers to compare timings');
+    const verdict = compareTimings(unknownMs, staleMs, { largeMs: LARGE_MS, alpha: 0.05, labels: ['unknown e-mail', 'wrong password, stale hash'] });
+    ctx.note(verdict.text);
+    ctx.expect(!verdict.large, `${verdict.text}: the difference is significant and large, it reveals which addresses exist`);
+  },
+};
+
+export const credentialChangeChecks: CheckDef[] = [passwordChangeRevokesKeys, totpEnrolmentRevokesKeys, realBlocklist, staleHashTiming];
