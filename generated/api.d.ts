@@ -107,7 +107,10 @@ export interface paths {
         /**
          * Change the password
          * @description Changes the signed-in user's password; the current password is required. Every
-         *     other session of the user is revoked; the current one stays valid. The new password
+         *     other session of the user is revoked; the current one stays valid. Every API key of
+         *     the user is revoked too, also one made by the current session (whoever knew only the
+         *     old password may have made keys, and a key does not record the session that made it);
+         *     the answer's `revoked` counts both. The new password
          *     follows the password policy (15 to 128 characters, not common, not the e-mail).
          *     Needs a session token; an API key gets 403 `session_required`.
          *
@@ -167,7 +170,9 @@ export interface paths {
          * Verify TOTP (confirm and enable two-factor authentication)
          * @description Confirms the provisioned secret with a current code and enables TOTP. Answers 5
          *     backup codes, shown only this once: store them securely; each works once in place
-         *     of a TOTP code. Every other session of the user is revoked. A code (time step) is
+         *     of a TOTP code. Every other session of the user is revoked, and every API key of the
+         *     user, also one made by the current session (whoever knew only the password may have
+         *     made keys); the answer's `revoked` counts both. A code (time step) is
          *     accepted once per user; ±1 step of clock drift is tolerated. Needs a session token;
          *     an API key gets 403 `session_required`.
          *
@@ -548,7 +553,7 @@ export interface components {
          */
         Email: string;
         /**
-         * @description A new password: 15 to 128 characters (NIST SP 800-63B-4 for password-only accounts), any Unicode, no composition rules, never trimmed. A common password or one equal to the account's e-mail address is refused with 422 `weak_password`.
+         * @description A new password: 15 to 128 characters (NIST SP 800-63B-4 for password-only accounts), any Unicode, no composition rules, never trimmed. A common password or one equal to the account's e-mail address is refused with 422 `weak_password`: a breached password however decorated (leet, digits or symbols added), keyboard walks, sequences and repetitions (`P@ssw0rd1234567`, `asdfghjklasdfgh`, `111111111111111a`; SECURITY.md 35).
          * @example secure-password-123
          */
         NewPassword: string;
@@ -622,6 +627,23 @@ export interface components {
             current_password: string;
             new_password: components["schemas"]["NewPassword"];
         };
+        /**
+         * @description What a credential change ended: the user's other sessions (the current one stays valid)
+         *     and every live API key of the account, also one made by the current session (SECURITY.md
+         *     34). Counts of the credentials this change marked revoked (not revoked before; an
+         *     expired session may be among them); 0 when there were none.
+         */
+        RevokedCredentials: {
+            /** @description Other sessions of the user revoked by this change. */
+            sessions: number;
+            /** @description API keys of the user revoked by this change. */
+            api_keys: number;
+        };
+        /** @description The password is changed; `revoked` says which other credentials ended with the old one. */
+        PasswordChanged: {
+            message: string;
+            revoked: components["schemas"]["RevokedCredentials"];
+        };
         /** @description A pending TOTP secret (SHA1, 6 digits, 30-second period). The server issues 160-bit secrets (32 base32 characters); the seed page's example shows a shorter one. Provisioning again before verifying replaces the pending secret. */
         TotpProvisioning: {
             /** @description The shared secret in base32, for manual entry. */
@@ -643,11 +665,16 @@ export interface components {
         };
         /** @description A single-use backup code. */
         BackupCode: string;
-        /** @description TOTP is on. The backup codes are shown this once; store them securely. */
+        /**
+         * @description TOTP is on. The backup codes are shown this once; store them securely. `revoked` says
+         *     which other credentials ended (always sent by this contract's servers; optional only so
+         *     that the seed page's answer stays a valid example).
+         */
         TotpEnabled: {
             /** @enum {string} */
             message: "TOTP successfully enabled";
             backup_codes: components["schemas"]["BackupCode"][];
+            revoked?: components["schemas"]["RevokedCredentials"];
         };
         /** @description A current TOTP code, or one unused backup code. */
         TotpDisableRequest: {
@@ -1289,7 +1316,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Message"];
+                    "application/json": components["schemas"]["PasswordChanged"];
                 };
             };
             400: components["responses"]["MalformedJson"];

@@ -52,6 +52,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/password-hash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Store an account's password hash at a given scrypt cost
+         * @description Hashes `password` with scrypt at `log_n` and stores it as the account's password hash,
+         *     as if the account had been created before `SCRYPT_LOG_N` was raised (SECURITY.md 32:
+         *     a wrong password for such an account must take as long as for an unknown address).
+         *     Nothing else changes: sessions and API keys stay; the next right login re-hashes at
+         *     the configured cost.
+         *
+         *     **Rate limit:** 6000 requests per 60 seconds per client IP (policy `harness`).
+         */
+        post: operations["harnessSetPasswordHash"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clock": {
         parameters: {
             query?: never;
@@ -208,6 +234,28 @@ export interface components {
             /** Format: email */
             email: string;
             is_active: boolean;
+        };
+        PasswordHashRequest: {
+            /**
+             * Format: email
+             * @description The account's address (compared case-insensitively).
+             */
+            email: string;
+            /**
+             * @description The password to store (the suite sends the account's current one, so the account
+             *     keeps working). Not checked against the password policy.
+             */
+            password: string;
+            /** @description The scrypt cost, log2(N), of the stored hash (r = 8, p = 1). */
+            log_n: number;
+        };
+        PasswordHashState: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            /** @description The scrypt cost, log2(N), of the hash now stored. */
+            log_n: number;
         };
         /** @description The server's current time and how far it is shifted from the real time. */
         ClockState: {
@@ -439,6 +487,37 @@ export interface operations {
                         /** @constant */
                         is_active?: true;
                     };
+                };
+            };
+            400: components["responses"]["MalformedJson"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UserNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    harnessSetPasswordHash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordHashRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. The account and the cost of its stored hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordHashState"];
                 };
             };
             400: components["responses"]["MalformedJson"];

@@ -1,5 +1,5 @@
-// `npm run conformance:requirements`: turns the project's security requirements (SECURITY.md,
-// `../shared/SECURITY.md` from the repository root) into conformance/requirements/security.json,
+// `npm run conformance:requirements`: turns the project's security requirements
+// (docs/SECURITY.md, part of the repository since issue 17) into conformance/requirements/security.json,
 // which ships with the suite (package.json "files", `npm run pack:conformance`), so that a check
 // title citing "(SEC 12)" means something to an implementer who only installed the package.
 // `--check` only says whether the checked-in file is stale (exit 1), writing nothing.
@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import type { SecurityCatalogue, SecurityRequirement } from '../conformance/requirements/security.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Where SECURITY.md lives next to a checkout (`../shared`); a fresh CI clone may not have it. */
-export const SECURITY_SOURCE = resolve(ROOT, '..', 'shared', 'SECURITY.md');
+/** The project's security requirements, in the repository (a fresh clone is complete). */
+export const SECURITY_SOURCE = resolve(ROOT, 'docs', 'SECURITY.md');
 export const SECURITY_OUTPUT = resolve(ROOT, 'conformance', 'requirements', 'security.json');
 
 const TITLE_MAX = 100;

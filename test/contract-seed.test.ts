@@ -376,7 +376,9 @@ const decidedSchemas: Record<string, [string[], string[]]> = {
   TotpProvisioning: [['secret', 'uri', 'qr_code'], []],
   TotpCodeRequest: [['code'], ['current_password']],
   TotpDisableRequest: [['code'], ['current_password']],
-  TotpEnabled: [['message', 'backup_codes'], []],
+  TotpEnabled: [['message', 'backup_codes'], ['revoked']],
+  PasswordChanged: [['message', 'revoked'], []],
+  RevokedCredentials: [['sessions', 'api_keys'], []],
   PasswordResetRequest: [['email'], []],
   PasswordResetConfirm: [['token', 'new_password'], []],
   Message: [['message'], []],
@@ -440,9 +442,10 @@ describe('the problem codes', () => {
 });
 
 describe('the harness contract', () => {
-  it('has the seven operations of DECISIONS.md §9 behind its own bearer token', () => {
+  it('has the operations of DECISIONS.md §9 (and issue 17\'s password-hash) behind its own bearer token', () => {
     const expected = {
       harnessDeactivateAccount: 'post /accounts/deactivate', harnessActivateAccount: 'post /accounts/activate',
+      harnessSetPasswordHash: 'post /accounts/password-hash',
       harnessGetClock: 'get /clock', harnessAdvanceClock: 'post /clock/advance',
       harnessResetClock: 'post /clock/reset', harnessResetRateLimits: 'post /rate-limits/reset',
       harnessSetDatabaseFault: 'post /faults/database',

@@ -2,6 +2,7 @@ import type { CheckDef } from '../framework/types.ts';
 import { accessChecks } from './access.ts';
 import { accountsChecks } from './accounts.ts';
 import { apiKeysChecks } from './api-keys.ts';
+import { credentialChangeChecks } from './credential-changes.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
 import { generativeChecks } from './generative.ts';
@@ -41,6 +42,7 @@ const registered: CheckDef[] = [
   ...accessChecks,
   ...negativeChecks,
   ...hardeningChecks,
+  ...credentialChangeChecks,
   ...generativeChecks,
   ...positiveGenerativeChecks,
   ...inputHygieneChecks,

@@ -103,6 +103,9 @@ export function createHarness(opts: {
       if (before > 0) opts.pacer.clockWentBack(before);
       return result;
     },
+    async setPasswordHash(email, password, logN) {
+      await post('/accounts/password-hash', { email, password, log_n: logN });
+    },
     async setDatabaseFault(seconds) {
       await post('/faults/database', { unavailable_seconds: Math.max(0, Math.ceil(seconds)) });
     },

@@ -109,6 +109,7 @@ export class Tracker {
           this.totpStepUsed.add(email);
           t.backupCodes = Array.isArray(body?.['backup_codes']) ? (body['backup_codes'] as string[]) : [];
           this.killOthers(email, token);
+          if (body?.['revoked'] !== undefined) this.revokeKeys(email);
         }
         break;
       case 'disableTotp 200':
@@ -119,6 +120,7 @@ export class Tracker {
           const account = this.accounts.get(email);
           if (account && typeof sent?.['new_password'] === 'string') account.password = sent['new_password'];
           this.killOthers(email, token);
+          if (body?.['revoked'] !== undefined) this.revokeKeys(email);
         }
         break;
       default:
@@ -140,6 +142,15 @@ export class Tracker {
   private kill(token: string): void {
     const c = this.credentials.get(token);
     if (c) c.live = false;
+  }
+
+  /** A password change or TOTP enrolment that answers `revoked` ended every API key (SEC 34). */
+  private revokeKeys(email: string): void {
+    for (const key of this.apiKeys.values()) {
+      if (key.email !== email) continue;
+      key.revoked = true;
+      this.kill(key.secret);
+    }
   }
 
   /** Password change and TOTP enrolment revoke every other session of the user (§6). */

@@ -215,6 +215,9 @@ export interface Harness {
   resetRateLimits(target: { ip?: string; email?: string }): Promise<number>;
   /** The health probe sees the database as unreachable for `seconds` of server time (0 clears). */
   setDatabaseFault(seconds: number): Promise<void>;
+  /** Stores the account's password hashed at scrypt cost 2^logN (SEC 32); a harness of an
+   * older contract lacks it (HarnessError). */
+  setPasswordHash?(email: string, password: string, logN: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- contract view

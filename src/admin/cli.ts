@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     return await runAdminCommand(args, db, systemClock, {
       out: (line) => process.stdout.write(line + '\n'),
       err: (line) => process.stderr.write(line + '\n'),
-    });
+    }, { scryptLogN: config.scryptLogN });
   } finally {
     await db.destroy();
   }

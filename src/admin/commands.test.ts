@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, newSession, testEnv, type TestApp } from '../../test/helpers.ts';
 import { connectDatabase, migrateToLatest } from '../db/connect.ts';
+import { hashPassword } from '../auth/passwords.ts';
 import { runAdminCommand } from './commands.ts';
 
 let t: TestApp;
@@ -45,6 +46,27 @@ describe('admin commands', () => {
     expect(await runAdminCommand(['revoke-sessions', user.email], t.deps.db, t.clock, a.io)).toBe(0);
     expect(a.out.join()).toMatch(/Revoked 1 session/);
     expect((await t.request('/users/me', { token })).status).toBe(401);
+  });
+
+  it('stale-hashes lists the accounts whose hash is below the configured SCRYPT_LOG_N (issue 17 defect 7)', async () => {
+    const fresh = (await newSession(t)).user;
+    const stale = (await newSession(t)).user;
+    const corrupt = (await newSession(t)).user;
+    await t.deps.db('users').where({ id: fresh.id }).update({ password_hash: await hashPassword('whatever-password-1', 12) });
+    await t.deps.db('users').where({ id: stale.id }).update({ password_hash: await hashPassword('whatever-password-2', 11) });
+    await t.deps.db('users').where({ id: corrupt.id }).update({ password_hash: 'bm90IGEgaGFzaA==' });
+    const a = io();
+    expect(await runAdminCommand(['stale-hashes'], t.deps.db, t.clock, a.io, { scryptLogN: 12 })).toBe(0);
+    const out = a.out.join('\n');
+    const total = (await t.deps.db('users').count({ n: '*' }))[0]!.n;
+    expect(out).toContain(`${Number(total) - 1} account(s) have a password hash below SCRYPT_LOG_N=12`);
+    expect(out).toMatch(new RegExp(`${stale.id}\\s+${stale.email}\\s+logN=11`));
+    expect(out).toMatch(new RegExp(`${corrupt.id}\\s+${corrupt.email}\\s+unreadable`));
+    expect(out).not.toContain(fresh.email);
+    const none = io();
+    expect(await runAdminCommand(['stale-hashes'], t.deps.db, t.clock, none.io, { scryptLogN: 10 })).toBe(0);
+    expect(none.out.join()).toContain('1 account(s)'); // only the unreadable one
+    expect(await runAdminCommand(['stale-hashes', 'x@example.com'], t.deps.db, t.clock, io().io, { scryptLogN: 12 })).toBe(2);
   });
 
   it('clear errors and non-zero exit codes', async () => {

@@ -8,6 +8,7 @@ import { purgeExpired } from '../purge/purge.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { deleteBackupCodes } from '../totp/backup-code-store.ts';
 import { findUserByEmail, setUserActive } from '../users/repository.ts';
+import { findStaleHashes } from './stale-hashes.ts';
 
 export const ADMIN_USAGE = `Usage: npm run admin -- <command> [arguments]
 
@@ -23,6 +24,9 @@ Commands:
   purge                    Delete expired/revoked sessions and used/expired reset tokens older
                            than a day, spent backup codes and closed rate-limit windows (the
                            server also does it every PURGE_INTERVAL_SECONDS).
+  stale-hashes             List the accounts whose password hash is weaker than SCRYPT_LOG_N (made
+                           before it was raised): re-hashed at their next login; a wrong password
+                           is padded to the full cost meanwhile (SECURITY.md 32).
   help                     Show this help.
 
 Uses the same configuration as the server (DATABASE_URL, …; see README "Configuration").`;
@@ -51,8 +55,13 @@ export interface AdminIo {
   err(line: string): void;
 }
 
+/** What some commands need from the server's configuration (the CLI passes its Config). */
+export interface AdminSettings {
+  scryptLogN?: number;
+}
+
 /** Runs one operator command; returns the process exit code. */
-export async function runAdminCommand(args: string[], db: Knex, clock: Clock, io: AdminIo): Promise<number> {
+export async function runAdminCommand(args: string[], db: Knex, clock: Clock, io: AdminIo, settings: AdminSettings = {}): Promise<number> {
   const [command, email, ...rest] = args;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(ADMIN_USAGE);
@@ -65,6 +74,20 @@ export async function runAdminCommand(args: string[], db: Knex, clock: Clock, io
     }
     const r = await purgeExpired(db, loadContract(), clock.now());
     io.out(`Purged ${r.sessions} session(s), ${r.resetTokens} reset token(s), ${r.backupCodes} spent backup code(s), ${r.rateLimits} rate-limit window(s).`);
+    return 0;
+  }
+  if (command === 'stale-hashes') {
+    if (email !== undefined || settings.scryptLogN === undefined) {
+      io.err(email !== undefined ? '"stale-hashes" takes no argument.' : '"stale-hashes" needs the configured SCRYPT_LOG_N.');
+      return 2;
+    }
+    const stale = await findStaleHashes(db, settings.scryptLogN);
+    if (stale.length === 0) {
+      io.out(`No account has a password hash below SCRYPT_LOG_N=${settings.scryptLogN}.`);
+      return 0;
+    }
+    io.out(`${stale.length} account(s) have a password hash below SCRYPT_LOG_N=${settings.scryptLogN} (re-hashed at their next login):`);
+    for (const s of stale) io.out(`${s.id}  ${s.email}  ${s.logN === null ? 'unreadable' : `logN=${s.logN}`}`);
     return 0;
   }
   if (!['deactivate', 'activate', 'revoke-sessions', 'totp-reset'].includes(command)) {

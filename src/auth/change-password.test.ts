@@ -46,12 +46,27 @@ describe('changePassword', () => {
     expect((await t.request('/auth/login', { json: { email: user.email, password: user.password } })).status).toBe(429);
   });
 
+  it('revokes every API key of the account, also one made by this session, and says what it revoked (issue 17 defect 9, SEC 34)', async () => {
+    const { user, token } = await newSession(t);
+    const other = await loginUser(t, user);
+    const mine = (await t.request('/users/me/api-keys', { token, json: { name: 'made here' } })).body.key as string;
+    const theirs = (await t.request('/users/me/api-keys', { token: other, json: { name: 'made elsewhere' } })).body.key as string;
+    const spent = (await t.request('/users/me/api-keys', { token, json: { name: 'revoked before' } })).body.id as string;
+    expect((await t.request(`/users/me/api-keys/${spent}`, { method: 'DELETE', token })).status).toBe(204);
+    const res = await change(token, { current_password: user.password, new_password: 'a-brand-new-long-passphrase' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ message: 'Password changed', revoked: { sessions: 1, api_keys: 2 } });
+    for (const key of [mine, theirs]) expect((await t.request('/users/me', { token: key })).status).toBe(401);
+    expect((await t.request('/users/me', { token })).status).toBe(200);
+    expect((await t.request('/users/me/api-keys', { token })).body).toMatchObject({ api_keys: [] });
+  });
+
   it('200: the new password works, the old one not; other sessions revoked, this one kept', async () => {
     const { user, token } = await newSession(t);
     const other = await loginUser(t, user);
     const res = await change(token, { current_password: user.password, new_password: 'a-brand-new-long-passphrase' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ message: 'Password changed' });
+    expect(res.body).toEqual({ message: 'Password changed', revoked: { sessions: 1, api_keys: 0 } });
     expect((await t.request('/users/me', { token })).status).toBe(200);
     expect((await t.request('/users/me', { token: other })).status).toBe(401);
     await t.deps.limiter.reset('');

@@ -1,5 +1,6 @@
 import type { operations } from '../../generated/api.d.ts';
 import type { AppDeps, OperationHandler } from '../deps.ts';
+import { revokeAllApiKeys } from '../api-keys/api-key-store.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { findUserById, updateUser } from '../users/repository.ts';
 import { hashPassword } from './passwords.ts';
@@ -11,7 +12,10 @@ import { weakPasswordProblem } from './register.ts';
 type ChangeBody = operations['changePassword']['requestBody']['content']['application/json'];
 type ChangeResponse = operations['changePassword']['responses'][200]['content']['application/json'];
 
-/** Needs the current password (counted like a login attempt); keeps the current session and revokes every other one. */
+/**
+ * Needs the current password (counted like a login attempt); keeps the current session and
+ * revokes every other one and every API key, like a reset does (SEC 34, issue 17 defect 9).
+ */
 export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
   return async (c, ctx) => {
     const session = sessionOf(ctx);
@@ -26,13 +30,17 @@ export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
 
     const now = deps.clock.now();
     const passwordHash = await hashPassword(body.new_password, deps.config.scryptLogN);
-    await deps.db.transaction(async (trx) => {
+    const revoked = await deps.db.transaction(async (trx) => {
       await updateUser(trx, user.id, { password_hash: passwordHash }, now);
-      await revokeAllSessions(trx, user.id, now, session.sessionId);
+      const sessions = await revokeAllSessions(trx, user.id, now, session.sessionId);
+      // Keys made by whoever knew only the old password would outlive the change. A key does
+      // not record the session that made it, so all of them end (DECISIONS, SEC 34).
+      const apiKeys = await revokeAllApiKeys(trx, user.id, now);
       // An outstanding reset link would undo this change (issue #10 defect 9).
       await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').delete();
+      return { sessions, api_keys: apiKeys };
     });
-    const response: ChangeResponse = { message: 'Password changed' };
+    const response: ChangeResponse = { message: 'Password changed', revoked };
     ctx.status = 200;
     ctx.body = response;
   };

@@ -8,7 +8,7 @@ import { verifyLoginSecondFactor } from '../totp/login-factor.ts';
 import { toSummary } from '../users/mappers.ts';
 import { findUserByEmail, normalizeEmail } from '../users/repository.ts';
 import { BEARER_REALM } from '../openapi/hooks.ts';
-import { DummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import { DummyHash, hashPassword, needsRehash, padToConfiguredCost, verifyPassword } from './passwords.ts';
 
 type LoginBody = operations['login']['requestBody']['content']['application/json'];
 type LoginResponse = operations['login']['responses'][200]['content']['application/json'];
@@ -18,7 +18,8 @@ const invalidCredentials = (): Problem =>
 
 /**
  * Guards in a fixed order: per-account failure budget → password (dummy hash for unknown
- * addresses, so both cost one scrypt) → account state → second factor → new session.
+ * addresses, padding for stale hashes: every wrong password costs one scrypt at the configured
+ * cost) → account state → second factor → new session.
  * Nothing about the account is revealed before the password was right.
  */
 export function createLoginHandler(deps: AppDeps): OperationHandler {
@@ -44,6 +45,9 @@ export function createLoginHandler(deps: AppDeps): OperationHandler {
     try {
       const user = await findUserByEmail(deps.db, body.email);
       const passwordOk = await verifyPassword(user?.password_hash ?? (await dummy.get()), body.password);
+      // A hash weaker than SCRYPT_LOG_N (made before it was raised) is padded to the configured
+      // cost, so a wrong password costs what an unknown address costs (SEC 32, issue 17).
+      if (user !== undefined && !passwordOk) await padToConfiguredCost(user.password_hash, deps.config.scryptLogN);
       if (user === undefined || !passwordOk) throw invalidCredentials();
       if (!user.is_active) throw new Problem(403, 'account_deactivated', 'Account is deactivated.');
       if (user.totp_enabled) await verifyLoginSecondFactor(deps, user, body.totp_code);

@@ -3,7 +3,8 @@ import { ShiftableClock } from '../clock.ts';
 import type { AppContext, AppDeps } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
 import { budgetKey } from '../rate-limit/limiter.ts';
-import { normalizeEmail, setUserActive } from '../users/repository.ts';
+import { hashPassword } from '../auth/passwords.ts';
+import { findUserByEmail, normalizeEmail, setUserActive } from '../users/repository.ts';
 import type { Context } from 'openapi-backend';
 
 type Body<Op extends keyof operations> = operations[Op] extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
@@ -34,6 +35,17 @@ export function createHarnessHandlers(deps: AppDeps): Record<keyof operations, H
   return {
     harnessDeactivateAccount: setActive(false),
     harnessActivateAccount: setActive(true),
+
+    // An account hashed before SCRYPT_LOG_N was raised, for the SEC 32 check (issue 17).
+    async harnessSetPasswordHash(c, ctx) {
+      const { email, password, log_n: logN } = c.request.requestBody as Body<'harnessSetPasswordHash'>;
+      const user = await findUserByEmail(deps.db, email);
+      if (user === undefined) throw new Problem(404, 'user_not_found', 'No account has this e-mail address.');
+      const hash = await hashPassword(password, logN);
+      await deps.db('users').where({ id: user.id }).update({ password_hash: hash });
+      ctx.status = 200;
+      ctx.body = { id: user.id, email: user.email, log_n: logN } satisfies components['schemas']['PasswordHashState'];
+    },
 
     async harnessGetClock(_c, ctx) {
       ctx.status = 200;

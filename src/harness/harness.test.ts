@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, newSession, registerUser, uniqueEmail, type TestApp } from '../../test/helpers.ts';
+import { hashParams } from '../auth/passwords.ts';
 import { isHarnessToken } from './harness-token.ts';
 
 const TOKEN = 'harness-token-for-tests-0123456789';
@@ -40,6 +41,20 @@ describe('harness enabled', () => {
     const advance = await t.request('/__harness/clock/advance', { json: { seconds: 60 }, token: 'wrong-token-wrong-token' });
     expect(advance.status).toBe(401);
     expect(t.clock.offsetMs).toBe(0);
+  });
+
+  it('stores an account\'s password hash at a given scrypt cost; the password keeps working and login re-hashes it (SEC 32)', async () => {
+    const user = await registerUser(t);
+    const res = await h('/accounts/password-hash', { json: { email: user.email.toUpperCase(), password: user.password, log_n: 1 } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: user.id, email: user.email, log_n: 1 });
+    const stored = (await t.deps.db('users').where({ id: user.id }).first('password_hash')).password_hash as string;
+    expect(hashParams(stored)).toMatchObject({ logN: 1 });
+    expect((await t.request('/auth/login', { json: { email: user.email, password: user.password } })).status).toBe(200);
+    const upgraded = (await t.deps.db('users').where({ id: user.id }).first('password_hash')).password_hash as string;
+    expect(hashParams(upgraded)?.logN).toBe(t.deps.config.scryptLogN);
+    expect((await h('/accounts/password-hash', { json: { email: uniqueEmail(), password: 'x', log_n: 1 } })).body.code).toBe('user_not_found');
+    expect((await h('/accounts/password-hash', { json: { email: user.email, password: 'x', log_n: 0 } })).status).toBe(422);
   });
 
   it('reads, advances and resets the server clock', async () => {

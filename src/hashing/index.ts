@@ -58,3 +58,29 @@ export async function withHashingSlot<T>(task: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** One scrypt run: what it was for and its cost parameters (for tests of equal cost, SEC 4/32). */
+export interface HashRun {
+  kind: 'hash' | 'verify' | 'pad';
+  logN: number;
+  r: number;
+  p: number;
+}
+
+const observers = new Set<(run: HashRun) => void>();
+
+/** Calls `listener` for every scrypt run of this process until the returned function is called. */
+export function observeHashRuns(listener: (run: HashRun) => void): () => void {
+  observers.add(listener);
+  return () => observers.delete(listener);
+}
+
+/** Reported by src/auth/passwords.ts for each scrypt run (no cost when nobody observes). */
+export function reportHashRun(run: HashRun): void {
+  for (const o of observers) o(run);
+}
+
+/** The memory-hard work of one run, in units of one r=8, p=1 block pass: 2^logN × r × p / 8. */
+export function scryptWork(params: { logN: number; r: number; p: number }): number {
+  return (2 ** params.logN * params.r * params.p) / 8;
+}

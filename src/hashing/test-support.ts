@@ -1,4 +1,4 @@
-import { hashingCap } from './index.ts';
+import { hashingCap, observeHashRuns, scryptWork, type HashRun } from './index.ts';
 
 /** Resolves once no password hash runs or waits (e.g. login's dummy hash computed at start). */
 export async function hashingIdle(): Promise<void> {
@@ -22,4 +22,11 @@ export async function saturateHashing(): Promise<() => Promise<void>> {
     open();
     await Promise.all(held);
   };
+}
+
+/** Records every scrypt run (kind and cost) until `stop()`; `work()` sums their cost. */
+export function recordHashRuns(): { runs: HashRun[]; work(): number; stop(): void } {
+  const runs: HashRun[] = [];
+  const stop = observeHashRuns((run) => runs.push(run));
+  return { runs, work: () => runs.reduce((sum, run) => sum + scryptWork(run), 0), stop };
 }

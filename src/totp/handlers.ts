@@ -22,8 +22,8 @@ export function createTotpHandlers(deps: AppDeps): OperationHandlers {
       const session = sessionOf(ctx);
       const { code, current_password: currentPassword } = c.request.requestBody as VerifyBody;
       await requireRecentAuthentication(deps, ctx, 'verifyTotp', currentPassword);
-      const backupCodes = await enableTotp(deps, session.userId, session.sessionId, code);
-      const body: Json<'verifyTotp', 200> = { message: 'TOTP successfully enabled', backup_codes: backupCodes };
+      const { backupCodes, revoked } = await enableTotp(deps, session.userId, session.sessionId, code);
+      const body: Json<'verifyTotp', 200> = { message: 'TOTP successfully enabled', backup_codes: backupCodes, revoked };
       ctx.set('Cache-Control', 'no-store');
       ctx.status = 200;
       ctx.body = body;

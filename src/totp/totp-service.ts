@@ -1,5 +1,6 @@
 import type { AppDeps } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
+import { revokeAllApiKeys } from '../api-keys/api-key-store.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { deleteBackupCodes, replaceBackupCodes } from './backup-code-store.ts';
 import { checkSecondFactorCode } from './check-code.ts';
@@ -32,11 +33,20 @@ export async function provisionTotpSecret(deps: AppDeps, userId: string): Promis
   return { secret, uri, qr_code: await renderQrDataUrl(uri) };
 }
 
+/** What enabling TOTP ended (the `revoked` of the answer). */
+export interface RevokedCredentials {
+  sessions: number;
+  api_keys: number;
+}
+
 /**
  * Proves the pending secret with a code, turns TOTP on, issues 5 new backup codes and ends
- * every other session (one that may have been opened by whoever knew only the password).
+ * every other session (one that may have been opened by whoever knew only the password) and
+ * every API key (one such session may have made it; SEC 34, issue 17 defect 9).
  */
-export async function enableTotp(deps: AppDeps, userId: string, sessionId: string, code: string): Promise<string[]> {
+export async function enableTotp(
+  deps: AppDeps, userId: string, sessionId: string, code: string,
+): Promise<{ backupCodes: string[]; revoked: RevokedCredentials }> {
   const state = await requireState(deps, userId);
   if (state.enabled) throw alreadyEnabled();
   const pending = state.pendingSecretEnc;
@@ -50,9 +60,10 @@ export async function enableTotp(deps: AppDeps, userId: string, sessionId: strin
       .where({ id: userId, totp_enabled: false, totp_pending_secret_enc: pending })
       .update({ totp_enabled: true, totp_secret_enc: pending, totp_pending_secret_enc: null, updated_at: now });
     if (updated !== 1) throw new Problem(409, 'totp_not_provisioned', 'The provisioned secret changed meanwhile; provision again.');
-    const codes = await replaceBackupCodes(trx, deps.keys.dataKey, userId);
-    await revokeAllSessions(trx, userId, now, sessionId);
-    return codes;
+    const backupCodes = await replaceBackupCodes(trx, deps.keys.dataKey, userId);
+    const sessions = await revokeAllSessions(trx, userId, now, sessionId);
+    const apiKeys = await revokeAllApiKeys(trx, userId, now);
+    return { backupCodes, revoked: { sessions, api_keys: apiKeys } };
   });
 }
 

@@ -107,6 +107,21 @@ describe('verifyTotp', () => {
   });
 });
 
+describe('verifyTotp revokes API keys (issue 17 defect 9, SEC 34)', () => {
+  it('every key of the account ends, also one made by this session; the answer says what was revoked', async () => {
+    const { user, token } = await newSession(t);
+    const other = await loginUser(t, user);
+    const mine = (await t.request('/users/me/api-keys', { token, json: { name: 'made here' } })).body.key as string;
+    const theirs = (await t.request('/users/me/api-keys', { token: other, json: { name: 'made elsewhere' } })).body.key as string;
+    const prov = await t.request('/auth/totp/provision', { method: 'POST', token });
+    const res = await t.request('/auth/totp/verify', { json: { code: await nextCode(prov.body.secret) }, token });
+    expect(res.status).toBe(200);
+    expect(res.body.revoked).toEqual({ sessions: 1, api_keys: 2 });
+    for (const key of [mine, theirs]) expect((await t.request('/users/me', { token: key })).status).toBe(401);
+    expect((await t.request('/users/me', { token })).status).toBe(200);
+  });
+});
+
 describe('login with TOTP', () => {
   it('asks for the code, refuses a wrong one, accepts a right one once (replay refused)', async () => {
     const u = await enabledUser();
