@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUnavailable, ServiceUnavailableError, unavailableProblem } from './unavailable.ts';
+import { isUnavailable, ServiceUnavailableError, unavailableProblem, unavailableProblemFor } from './unavailable.ts';
 
 const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -30,5 +30,14 @@ describe('isUnavailable: which errors become 503 instead of 500', () => {
     expect(p.status).toBe(503);
     expect(p.code).toBe('service_unavailable');
     expect(Number(p.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the detail names the dependency: the one a ServiceUnavailableError names, else the database (issue 20)', () => {
+    const redis = unavailableProblemFor(new ServiceUnavailableError('the rate-limit store (Redis) cannot be reached', withCode('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.7:6379')));
+    expect(redis.detail).toBe('The rate-limit store (Redis) cannot be reached right now; retry later.');
+    expect(unavailableProblemFor(new Error('wrapped', { cause: new ServiceUnavailableError('the rate-limit store (Redis) cannot be reached') })).detail).toMatch(/^The rate-limit store \(Redis\)/);
+    const db = unavailableProblemFor(withCode('57P01', 'terminating connection due to administrator command'));
+    expect(db.detail).toBe('The database cannot be reached right now; retry later.');
+    expect(db.detail).not.toContain('administrator');
   });
 });
