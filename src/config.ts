@@ -48,8 +48,12 @@ export interface Config {
   hashQueueMax: number;
   /** Issue 9: seconds between purges of expired rows (0: never; `npm run admin -- purge` still works). */
   purgeIntervalSeconds: number;
-  /** Issue 9: most budgets the memory rate-limit store keeps before evicting (expired first, then oldest windows). */
+  /** Issue 9/17: most client-keyed (IP, token) budgets the memory store holds; beyond, new keys share an overflow budget. */
   rateLimitMemoryMaxKeys: number;
+  /** Issue 17: most account-keyed budgets (login failures, reset recipient) the memory store holds, apart from the client ones. */
+  rateLimitMemoryMaxAccountKeys: number;
+  /** Issue 17: per-IP budgets key an IPv6 client by this prefix (RATE_LIMIT_IPV6_PREFIX, default 64). */
+  rateLimitIpv6Prefix: number;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -172,14 +176,29 @@ export function loadConfig(env: Env = process.env): Config {
   // Issue 9: bounded growth.
   const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
   const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
+  const rateLimitMemoryMaxAccountKeys = int('RATE_LIMIT_MEMORY_MAX_ACCOUNT_KEYS', 100_000, 1000, 10_000_000);
+  // Issue 17: one IPv6 subscriber holds at least a /64 (SLAAC, privacy addresses): per /128 it had 2^64 budgets.
+  const rateLimitIpv6Prefix = ipv6Prefix(get('RATE_LIMIT_IPV6_PREFIX'), problems);
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
-    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
+    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys, rateLimitMemoryMaxAccountKeys,
+    rateLimitIpv6Prefix,
   };
+}
+
+function ipv6Prefix(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined) return 64;
+  const value = raw.trim().replace(/^\//, '');
+  if (/^[0-9]{1,3}$/.test(value) && Number(value) >= 32 && Number(value) <= 128) return Number(value);
+  problems.push(
+    `RATE_LIMIT_IPV6_PREFIX must be a prefix length from 32 to 128 (got "${raw}"): per-IP budgets key an IPv6 client by its /N network; ` +
+      '64 (the default) is one subscriber\'s LAN, 56 or 48 when your clients\' providers hand out whole sites, 128 counts every address apart',
+  );
+  return 64;
 }
 
 function parseDatabaseUrl(url: string, problems: string[]): DatabaseConfig {
