@@ -19,7 +19,7 @@ export function createRateLimiter(
   clock: Clock,
   log?: Pick<Logger, 'warn'>,
 ): RateLimiter {
-  if (config.rateLimitStore === 'redis') return new RedisRateLimiter(config.redisUrl!, clock);
+  if (config.rateLimitStore === 'redis') return new RedisRateLimiter(config.redisUrl!, clock, log);
   if (config.rateLimitStore === 'database') return new KnexRateLimiter(db, clock);
   return new MemoryRateLimiter(clock, { maxKeys: config.rateLimitMemoryMaxKeys, maxAccountKeys: config.rateLimitMemoryMaxAccountKeys, ...(log ? { log } : {}) });
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
 import { ServiceUnavailableError } from '../errors/unavailable.ts';
 import { clockOffsetMs, isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
 
@@ -77,7 +78,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Scripted;
   readonly #clock: Clock;
 
-  constructor(url: string, clock: Clock) {
+  constructor(url: string, clock: Clock, log?: Pick<Logger, 'warn'>) {
     this.#clock = clock;
     // Loaded on first use: ioredis (43 modules) stays out of the memory of servers that use
     // another store (docs/PERFORMANCE.md, row 5).
@@ -97,6 +98,22 @@ export class RedisRateLimiter implements RateLimiter {
     redis.defineCommand('qzRefund', { numberOfKeys: 1, lua: REFUND });
     redis.defineCommand('qzPeek', { numberOfKeys: 1, lua: PEEK });
     this.#redis = redis as Scripted;
+    if (log !== undefined) {
+      this.evictionWarning().then((w) => w !== undefined && log.warn(w), () => {});
+    }
+  }
+
+  /**
+   * Budgets are never evicted by this store (a key expires a minute after its window closed),
+   * but Redis itself evicts keys under `maxmemory` unless its policy is `noeviction` — which
+   * would forget open budgets (issue 17, SEC 27). Says so when the policy can be read and is
+   * another; with `noeviction` a full Redis refuses the write: 503, the budget fails closed.
+   */
+  async evictionWarning(): Promise<string | undefined> {
+    const reply = (await this.#redis.config('GET', 'maxmemory-policy')) as unknown as string[];
+    const policy = reply[1];
+    if (policy === undefined || policy === 'noeviction') return undefined;
+    return `the rate-limit Redis runs with maxmemory-policy ${policy}: under memory pressure it evicts open budgets (a locked account unlocks). Set maxmemory-policy noeviction (or give it memory enough)`;
   }
 
   async consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import knex, { type Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { ShiftableClock } from '../clock.ts';
@@ -106,6 +106,29 @@ if (noRedis === undefined) {
         await redis.stop();
       },
     };
+  });
+
+  describe('RedisRateLimiter and Redis eviction (issue 17: budgets never forgotten)', () => {
+    it('warns at start when Redis may evict keys under maxmemory; is quiet with noeviction', async () => {
+      const redis = await startRedis();
+      const { Redis } = await import('ioredis');
+      const admin = new Redis(redis.url);
+      const clock = new ShiftableClock();
+      try {
+        const quiet = new RedisRateLimiter(redis.url, clock);
+        expect(await quiet.evictionWarning()).toBeUndefined(); // redis-server's default: noeviction
+        await quiet.close();
+        await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+        const warnings: string[] = [];
+        const loud = new RedisRateLimiter(redis.url, clock, { warn: (msg) => warnings.push(msg) });
+        await vi.waitFor(() => expect(warnings).toHaveLength(1));
+        expect(warnings[0]).toMatch(/maxmemory-policy allkeys-lru.*noeviction/);
+        await loud.close();
+      } finally {
+        admin.disconnect();
+        await redis.stop();
+      }
+    });
   });
 } else {
   describe.skip(`RedisRateLimiter, two instances (skipped: ${noRedis})`, () => {
