@@ -2,6 +2,7 @@ import type { CheckDef } from '../framework/types.ts';
 import { accessChecks } from './access.ts';
 import { accountsChecks } from './accounts.ts';
 import { apiKeysChecks } from './api-keys.ts';
+import { clientIdentityChecks } from './client-identity.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
 import { generativeChecks } from './generative.ts';
@@ -43,6 +44,7 @@ const registered: CheckDef[] = [
   ...positiveGenerativeChecks,
   ...inputHygieneChecks,
   ...rateLimitsChecks,
+  ...clientIdentityChecks,
   ...rateWindowChecks,
   ...errorsChecks,
   ...responseHeaderChecks,
