@@ -99,8 +99,8 @@ describe('client identity for budgets', () => {
     expect(clientIpOf(c({ TRUST_PROXY: 'false' }), 'fe80::1%eth0', {})).toBe('fe80::/64');
   });
 
-  it('IPv4-mapped IPv6 in any spelling is the IPv4 address', () => {
-    for (const spelling of ['192.0.2.7', '::ffff:192.0.2.7', '::FFFF:192.0.2.7', '::ffff:c000:207', '::FFFF:C000:0207', '0:0:0:0:0:ffff:c000:207', '0000:0000:0000:0000:0000:FFFF:192.0.2.7']) {
+  it('IPv4-mapped IPv6 (and NAT64 64:ff9b::/96) in any spelling is the IPv4 address', () => {
+    for (const spelling of ['192.0.2.7', '::ffff:192.0.2.7', '64:ff9b::192.0.2.7', '64:FF9B::c000:207', '::FFFF:192.0.2.7', '::ffff:c000:207', '::FFFF:C000:0207', '0:0:0:0:0:ffff:c000:207', '0000:0000:0000:0000:0000:FFFF:192.0.2.7']) {
       expect(clientIpOf(c(), '10.0.0.1', xff(spelling)), spelling).toBe('192.0.2.7');
       expect(clientIpOf(c({ TRUST_PROXY: 'false' }), spelling, {}), `socket ${spelling}`).toBe('192.0.2.7');
     }

@@ -53,8 +53,8 @@ function addToList(list: BlockList, entry: string): boolean {
 /**
  * The canonical text of an IP address (issue 17): parsed by node:net (`isIP`, then
  * `SocketAddress`, i.e. inet_pton/inet_ntop: lower case, zeros compressed, zone index dropped),
- * an IPv4-mapped IPv6 address (`::ffff:192.0.2.7`, `::FFFF:c000:207`, `0:0:0:0:0:ffff:…`)
- * folded into its IPv4 address. Undefined when the text is not an address.
+ * an IPv4-mapped IPv6 address (`::ffff:192.0.2.7`, `::FFFF:c000:207`, `0:0:0:0:0:ffff:…`),
+ * or one of the NAT64 well-known prefix (`64:ff9b::192.0.2.7`), folded into its IPv4 address. Undefined when the text is not an address.
  */
 export function canonicalIp(text: string): string | undefined {
   // The longest textual IPv6 address is 45 characters, plus a zone index.
@@ -70,7 +70,10 @@ export function canonicalIp(text: string): string | undefined {
   if (family === 4) return address;
   const h = hextets(address);
   const mapped = h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff;
-  return mapped ? `${h[6]! >> 8}.${h[6]! & 255}.${h[7]! >> 8}.${h[7]! & 255}` : address;
+  // 64:ff9b::/96 (RFC 6052): an IPv4 client seen through a NAT64/SIIT translator in front of
+  // this server; as a /64 every IPv4 client behind that translator would share one budget.
+  const translated = h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0);
+  return mapped || translated ? `${h[6]! >> 8}.${h[6]! & 255}.${h[7]! >> 8}.${h[7]! & 255}` : address;
 }
 
 /** Kept for callers of the old name: the canonical address, or the text itself when it is none. */
