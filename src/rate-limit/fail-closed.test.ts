@@ -104,6 +104,19 @@ describe('MemoryRateLimiter under a flood of tens of thousands of distinct keys'
     expect((await store.consume('login-failures', key, 100, 3_600_000)).remaining).toBe(98);
   });
 
+  it('logs overflows at most once a minute per space, with counts and never a key', async () => {
+    const clock = new ShiftableClock(() => 1_700_000_000_000);
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    const store = new MemoryRateLimiter(clock, { maxKeys: 1000, maxAccountKeys: 1000, log: { warn: (msg, fields) => lines.push([msg, fields]) } });
+    for (let i = 0; i < 1500; i++) await store.consume('health', budgetKey('ip', `192.0.2.${i}-secret`), 600, 3_600_000);
+    expect(lines).toHaveLength(1);
+    clock.advance(60_000);
+    await store.consume('health', budgetKey('ip', 'one-more-secret'), 600, 3_600_000);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]![1]).toMatchObject({ space: 'client', held: 1000, max: 1000, overflowedSinceLastReport: 500, overflowedTotal: 501 });
+    expect(JSON.stringify(lines)).not.toMatch(/secret|192\.0\.2/);
+  });
+
   it('closed windows make room again; the overflow is only used while every held window is open', async () => {
     const clock = new ShiftableClock(() => 1_000_000);
     const store = new MemoryRateLimiter(clock, { maxKeys: 1000, maxAccountKeys: 1000 });
