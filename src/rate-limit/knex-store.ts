@@ -61,7 +61,7 @@ export class KnexRateLimiter implements RateLimiter {
     // PostgreSQL: a named prepared statement (one round trip, parsed and planned once per
     // connection, no query builder); SQLite: knex.raw on the cached prepared statement.
     const row = this.#pg
-      ? await pgNamedRow<CounterRow>(this.#db, 'qz_rate_limit_consume_v2', PG_CONSUME, [clockOffsetMs(this.#clock), storedKey(policy, key), windowMs, windowMs, limit])
+      ? await pgNamedRow<CounterRow>(this.#db, 'qz_rate_limit_consume_store_clock', PG_CONSUME, [clockOffsetMs(this.#clock), storedKey(policy, key), windowMs, windowMs, limit])
       : firstRow(await this.#db.raw(CONSUME, [storedKey(policy, key), processNow, windowMs, processNow, processNow, windowMs, processNow, processNow, limit]));
     if (row === undefined) throw new Error('rate limit upsert returned no row');
     return resultOf(Number(row.window_start), Number(row.count), limit, windowMs, row.now === undefined ? processNow : Number(row.now));
