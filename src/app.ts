@@ -65,7 +65,7 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
     clock,
     log,
     mailer: opts.mailer ?? createMailer(config, log),
-    limiter: createRateLimiter(config, db, clock),
+    limiter: createRateLimiter(config, db, clock, log),
     contract,
     keys: { jwtSecret: new TextEncoder().encode(config.jwtSecret), dataKey: config.dataEncryptionKey },
     faults: { databaseUnavailableUntil: null },

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       accessTokenTtlSeconds: 3600, publicUrl: 'http://localhost:3000', trustProxy: false, clientIpHeader: 'x-forwarded-for',
       logLevel: 'info', nodeEnv: 'development', scryptLogN: 15, mailOutboxDir: 'data/outbox', harnessToken: undefined,
       rateLimitStore: 'memory', validateResponses: false, rateLimitMultiplier: 1, redisUrl: undefined,
-      purgeIntervalSeconds: 3600, rateLimitMemoryMaxKeys: 100_000,
+      purgeIntervalSeconds: 3600, rateLimitMemoryMaxKeys: 100_000, rateLimitMemoryMaxAccountKeys: 100_000, rateLimitIpv6Prefix: 64,
     });
     expect(c.dataEncryptionKey).toHaveLength(32);
   });

@@ -49,7 +49,7 @@ export interface Config {
   hashQueueMax: number;
   /** Issue 9: seconds between purges of expired rows (0: never; `npm run admin -- purge` still works). */
   purgeIntervalSeconds: number;
-  /** Issue 9: most budgets the memory rate-limit store keeps before evicting (expired first, then oldest windows). */
+  /** Issue 9/17: most client-keyed (IP, token) budgets the memory store holds; beyond, new keys share an overflow budget. */
   rateLimitMemoryMaxKeys: number;
   /**
    * Issue 20: seconds the server waits at start for each dependency (database, Redis, SMTP
@@ -66,6 +66,10 @@ export interface Config {
   mailOutboxInProduction: boolean;
   /** Issue 17: connections, header/request timeouts and slow readers (src/http/connection-caps.ts). */
   connectionCaps: ConnectionCaps;
+  /** Issue 17: most account-keyed budgets (login failures, reset recipient) the memory store holds, apart from the client ones. */
+  rateLimitMemoryMaxAccountKeys: number;
+  /** Issue 17: per-IP budgets key an IPv6 client by this prefix (RATE_LIMIT_IPV6_PREFIX, default 64). */
+  rateLimitIpv6Prefix: number;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -217,6 +221,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (connectionCaps.requestTimeoutMs < connectionCaps.headersTimeoutMs) {
     problems.push(`REQUEST_TIMEOUT_MS (${connectionCaps.requestTimeoutMs}) must be at least HEADERS_TIMEOUT_MS (${connectionCaps.headersTimeoutMs}): a request cannot end before its headers`);
   }
+  const rateLimitMemoryMaxAccountKeys = int('RATE_LIMIT_MEMORY_MAX_ACCOUNT_KEYS', 100_000, 1000, 10_000_000);
+  // Issue 17: one IPv6 subscriber holds at least a /64 (SLAAC, privacy addresses): per /128 it had 2^64 budgets.
+  const rateLimitIpv6Prefix = ipv6Prefix(get('RATE_LIMIT_IPV6_PREFIX'), problems);
 
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
@@ -226,7 +233,19 @@ export function loadConfig(env: Env = process.env): Config {
     proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
     startupTimeoutSeconds, mailOutboxInProduction, smtpRequiredAtStart,
     connectionCaps,
+    rateLimitMemoryMaxAccountKeys, rateLimitIpv6Prefix,
   };
+}
+
+function ipv6Prefix(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined) return 64;
+  const value = raw.trim().replace(/^\//, '');
+  if (/^[0-9]{1,3}$/.test(value) && Number(value) >= 32 && Number(value) <= 128) return Number(value);
+  problems.push(
+    `RATE_LIMIT_IPV6_PREFIX must be a prefix length from 32 to 128 (got "${raw}"): per-IP budgets key an IPv6 client by its /N network; ` +
+      '64 (the default) is one subscriber\'s LAN, 56 or 48 when your clients\' providers hand out whole sites, 128 counts every address apart',
+  );
+  return 64;
 }
 
 function parseDatabaseUrl(url: string, problems: string[]): DatabaseConfig {

@@ -3,6 +3,7 @@ import { accessChecks } from './access.ts';
 import { accountsChecks } from './accounts.ts';
 import { apiKeysChecks } from './api-keys.ts';
 import { credentialChangeChecks } from './credential-changes.ts';
+import { clientIdentityChecks } from './client-identity.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
 import { generativeChecks } from './generative.ts';
@@ -47,6 +48,7 @@ const registered: CheckDef[] = [
   ...positiveGenerativeChecks,
   ...inputHygieneChecks,
   ...rateLimitsChecks,
+  ...clientIdentityChecks,
   ...rateWindowChecks,
   ...errorsChecks,
   ...responseHeaderChecks,

@@ -1,3 +1,4 @@
+import { clientIdentityVariants } from './variants/client-identity.ts';
 import { contractVariants } from './variants/contract.ts';
 import { credentialVariants } from './variants/credentials.ts';
 import { gapVariants } from './variants/gaps.ts';
@@ -7,4 +8,4 @@ import { sessionVariants } from './variants/sessions.ts';
 // Every deliberately broken deployment the self-test proves the suite catches.
 
 export type { BrokenVariant, VariantEnv } from './variants/helpers.ts';
-export const variants = [...contractVariants, ...sessionVariants, ...credentialVariants, ...gapVariants, ...gapVariants2, ...gapVariants3, ...gapVariants4];
+export const variants = [...contractVariants, ...sessionVariants, ...credentialVariants, ...gapVariants, ...gapVariants2, ...gapVariants3, ...gapVariants4, ...clientIdentityVariants];

@@ -2,6 +2,7 @@ import type { components, operations } from '../../generated/harness.d.ts';
 import { ShiftableClock } from '../clock.ts';
 import type { AppContext, AppDeps } from '../deps.ts';
 import { Problem } from '../errors/problem.ts';
+import { clientIdentityOf } from '../http/client-ip.ts';
 import { budgetKey } from '../rate-limit/limiter.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { findUserByEmail, normalizeEmail, setUserActive } from '../users/repository.ts';
@@ -78,7 +79,7 @@ export function createHarnessHandlers(deps: AppDeps): Record<keyof operations, H
     async harnessResetRateLimits(c, ctx) {
       const { ip, email } = c.request.requestBody as Body<'harnessResetRateLimits'>;
       let reset = 0;
-      if (ip !== undefined) reset += await deps.limiter.reset(budgetKey('ip', ip));
+      if (ip !== undefined) reset += await deps.limiter.reset(budgetKey('ip', clientIdentityOf(deps.config, ip)));
       if (email !== undefined) reset += await deps.limiter.reset(budgetKey('account', normalizeEmail(email)));
       ctx.status = 200;
       ctx.body = { reset } satisfies components['schemas']['RateLimitResetResult'];

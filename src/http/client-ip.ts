@@ -1,20 +1,46 @@
 import type { Config } from '../config.ts';
-import { normalizeIp, resolveClientIp } from './proxy-trust.ts';
+import type { Logger } from '../log.ts';
+import { budgetIdentity, normalizeIp, resolveClientIp, validIp } from './proxy-trust.ts';
 
 export { normalizeIp } from './proxy-trust.ts';
 
 /**
- * The client address for per-IP budgets: the socket's, unless the operator declared trusted
- * proxies (TRUST_PROXY: true = one, a hop count, or their addresses); then the right-most
- * CLIENT_IP_HEADER entry that is not a trusted hop, validated as an IP (issue #10). Without
- * that setting a forged X-Forwarded-For is ignored (SECURITY.md 24).
+ * The client identity for per-IP budgets: the socket's address, unless the operator declared
+ * trusted proxies (TRUST_PROXY: true = one, a hop count, or their addresses); then the
+ * right-most CLIENT_IP_HEADER entry that is not a trusted hop, validated as an IP, a port
+ * dropped (issue #10, issue 17). Without that setting a forged X-Forwarded-For is ignored
+ * (SECURITY.md 24). Canonical (node:net), IPv4-mapped IPv6 folded into IPv4, and an IPv6
+ * client keyed by its RATE_LIMIT_IPV6_PREFIX network (`2001:db8:1:2::/64`, SEC 28).
  */
 export function clientIpOf(
-  config: Pick<Config, 'proxyTrust' | 'clientIpHeader'>,
+  config: Pick<Config, 'proxyTrust' | 'clientIpHeader'> & Partial<Pick<Config, 'rateLimitIpv6Prefix'>>,
   socketAddress: string | undefined,
   headers: Record<string, string | string[] | undefined>,
+  onFallback?: (reason: string) => void,
 ): string {
   const raw = headers[config.clientIpHeader];
   const value = Array.isArray(raw) ? raw.join(',') : raw;
-  return resolveClientIp(config.proxyTrust, normalizeIp(socketAddress ?? 'unknown'), value);
+  const address = resolveClientIp(config.proxyTrust, normalizeIp(socketAddress ?? 'unknown'), value, onFallback);
+  return budgetIdentity(address, config.rateLimitIpv6Prefix ?? 64);
+}
+
+/** The budget identity of an address given in any spelling (the harness resets budgets by address). */
+export function clientIdentityOf(config: Pick<Config, 'rateLimitIpv6Prefix'>, address: string): string {
+  return budgetIdentity(validIp(address) ?? address, config.rateLimitIpv6Prefix);
+}
+
+/**
+ * A warning when the client-ip header could not be used (every client behind that proxy then
+ * shares its budget): at most one a minute, with the count, never the header's text.
+ */
+export function clientIpFallbackWarner(log: Pick<Logger, 'warn'>, now: () => number = () => performance.now()): (reason: string) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let since = 0;
+  return (reason) => {
+    since += 1;
+    if (now() - last < 60_000) return;
+    log.warn('client-ip header unusable: per-IP budgets fall back to the proxy address (check TRUST_PROXY and CLIENT_IP_HEADER)', { reason, requests: since });
+    last = now();
+    since = 0;
+  };
 }

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { AppDeps, AppState } from '../deps.ts';
-import { clientIpOf } from './client-ip.ts';
+import { clientIpFallbackWarner, clientIpOf } from './client-ip.ts';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
@@ -16,9 +16,10 @@ const SECURITY_HEADERS: Record<string, string> = {
  * token), status, duration. Never bodies or Authorization headers.
  */
 export function requestContext(deps: Pick<AppDeps, 'config' | 'log'>): Middleware<AppState> {
+  const onFallback = clientIpFallbackWarner(deps.log);
   return async (ctx, next) => {
     const started = performance.now();
-    ctx.state.clientIp = clientIpOf(deps.config, ctx.req.socket.remoteAddress, ctx.headers);
+    ctx.state.clientIp = clientIpOf(deps.config, ctx.req.socket.remoteAddress, ctx.headers, onFallback);
     ctx.set(SECURITY_HEADERS);
     try {
       await next();

@@ -26,8 +26,13 @@ export function startPurgeJob(deps: Pick<AppDeps, 'db' | 'clock' | 'log' | 'cont
     try {
       const result = await purgeExpired(deps.db, deps.contract, deps.clock.now());
       // The memory limiter's size too (it bounds itself; the number shows how close to its cap it runs).
-      const limiterKeys = (deps.limiter as { size?: unknown }).size;
-      deps.log.info('purge', { ...result, ...(typeof limiterKeys === 'number' ? { limiterKeys } : {}) });
+      // Issue 17: and how many new keys it had to count in a shared overflow budget (it never evicts an open one).
+      const { size: limiterKeys, overflowed: limiterOverflowed } = deps.limiter as { size?: unknown; overflowed?: unknown };
+      deps.log.info('purge', {
+        ...result,
+        ...(typeof limiterKeys === 'number' ? { limiterKeys } : {}),
+        ...(typeof limiterOverflowed === 'number' ? { limiterOverflowed } : {}),
+      });
     } catch (err) {
       deps.log.warn('purge failed; retrying at the next interval', errorFields(err));
     }

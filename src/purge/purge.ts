@@ -22,6 +22,9 @@ export const RETENTION_MS = 24 * 3600 * 1000;
  * self did: a purged session is 401, a purged reset token 400, a purged spent backup code a
  * wrong code, a purged budget a closed window.
  */
+/** How far this process's clock may run ahead of the database's before purge could touch an open budget. */
+const CLOCK_SKEW_MARGIN_MS = 10 * 60 * 1000;
+
 export async function purgeExpired(db: Knex, contract: Contract, now: number): Promise<PurgeResult> {
   const cutoff = now - RETENTION_MS;
   const sessions = await db('sessions')
@@ -35,7 +38,9 @@ export async function purgeExpired(db: Knex, contract: Contract, now: number): P
   // A spent backup code is refused whether its row is there or not; keep none.
   const backupCodes = await db('backup_codes').whereNotNull('used_at').andWhere('used_at', '<', now).delete();
   // A budget whose window opened longer ago than the longest window of the contract is closed for every policy.
-  const rateLimits = await db('rate_limits').where('window_start', '<', now - longestWindowMs(contract)).delete();
+  // On PostgreSQL window_start is the database's clock (issue 17): a margin, so a process clock a few minutes
+  // ahead of it never deletes an open budget.
+  const rateLimits = await db('rate_limits').where('window_start', '<', now - longestWindowMs(contract) - CLOCK_SKEW_MARGIN_MS).delete();
   return { sessions, resetTokens, backupCodes, rateLimits };
 }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import { pgNamedRow } from '../db/fast-path/index.ts';
-import { isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
+import { clockOffsetMs, isWindowOpen, resultOf, storedKey, type RateLimiter, type RateLimitResult } from './limiter.ts';
 
 const SWEEP_EVERY = 5000;
 /** Rows whose window opened longer ago than this are deleted now and then (longest window: 1 h). */
@@ -16,10 +16,29 @@ const CONSUME = `INSERT INTO rate_limits ("key", window_start, "count") VALUES (
                         WHEN rate_limits."count" <= ? THEN rate_limits."count" + 1
                         ELSE rate_limits."count" END
        RETURNING window_start, "count"`;
-type CounterRow = { window_start: number | string; count: number | string };
+/**
+ * PostgreSQL: "now" is the database's (issue 17, one clock per shared budget: instances a few
+ * seconds apart let twice the limit through one window), plus the harness's clock offset as an
+ * explicit parameter. now() is the transaction's start, one value for the whole statement;
+ * the inserted window_start (excluded.window_start) is that "now" in the SET expressions.
+ */
+const PG_NOW = 'CAST(floor(extract(epoch from now()) * 1000) AS bigint) + CAST(? AS bigint)';
+const PG_EXPIRED = '(rate_limits.window_start + ? <= excluded.window_start OR rate_limits.window_start > excluded.window_start)';
+const PG_CONSUME = `WITH t AS (SELECT ${PG_NOW} AS now)
+     INSERT INTO rate_limits ("key", window_start, "count") SELECT ?, t.now, 1 FROM t
+       ON CONFLICT ("key") DO UPDATE SET
+         window_start = CASE WHEN ${PG_EXPIRED} THEN excluded.window_start ELSE rate_limits.window_start END,
+         "count" = CASE WHEN ${PG_EXPIRED} THEN 1
+                        WHEN rate_limits."count" <= ? THEN rate_limits."count" + 1
+                        ELSE rate_limits."count" END
+       RETURNING window_start, "count", (SELECT now FROM t) AS now`;
+const PG_PEEK = `SELECT t.now, r.window_start, r."count" FROM (SELECT ${PG_NOW} AS now) t LEFT JOIN rate_limits r ON r."key" = ?`;
+type CounterRow = { window_start: number | string; count: number | string; now?: number | string };
 
 /**
- * Budgets in the `rate_limits` table, shared by every server process on one database.
+ * Budgets in the `rate_limits` table, shared by every server process on one database. On
+ * SQLite "now" is the process clock: every process sharing one SQLite file runs on one host,
+ * so on one clock. On PostgreSQL it is the database's (PG_NOW).
  * One atomic upsert per request (SQLite ≥ 3.35 and PostgreSQL both support
  * INSERT … ON CONFLICT DO UPDATE … RETURNING); the SET expressions see the old row, so
  * concurrent requests can neither lose a count nor open two windows.
@@ -37,19 +56,27 @@ export class KnexRateLimiter implements RateLimiter {
   }
 
   async consume(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-    const now = this.#clock.now();
-    if (--this.#untilSweep <= 0) await this.#sweep(now);
-    const values = [storedKey(policy, key), now, windowMs, now, now, windowMs, now, now, limit];
+    const processNow = this.#clock.now();
+    if (--this.#untilSweep <= 0) await this.#sweep(processNow);
     // PostgreSQL: a named prepared statement (one round trip, parsed and planned once per
     // connection, no query builder); SQLite: knex.raw on the cached prepared statement.
-    const row = this.#pg ? await pgNamedRow<CounterRow>(this.#db, 'qz_rate_limit_consume', CONSUME, values) : firstRow(await this.#db.raw(CONSUME, values));
+    const row = this.#pg
+      ? await pgNamedRow<CounterRow>(this.#db, 'qz_rate_limit_consume_store_clock', PG_CONSUME, [clockOffsetMs(this.#clock), storedKey(policy, key), windowMs, windowMs, limit])
+      : firstRow(await this.#db.raw(CONSUME, [storedKey(policy, key), processNow, windowMs, processNow, processNow, windowMs, processNow, processNow, limit]));
     if (row === undefined) throw new Error('rate limit upsert returned no row');
-    return resultOf(Number(row.window_start), Number(row.count), limit, windowMs, now);
+    return resultOf(Number(row.window_start), Number(row.count), limit, windowMs, row.now === undefined ? processNow : Number(row.now));
   }
 
   async peek(policy: string, key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-    const now = this.#clock.now();
-    const row = await this.#db('rate_limits').where('key', storedKey(policy, key)).first('window_start', 'count');
+    let now = this.#clock.now();
+    let row: { window_start: unknown; count: unknown } | undefined;
+    if (this.#pg) {
+      const r = await pgNamedRow<{ now: string; window_start: string | null; count: number | null }>(this.#db, 'qz_rate_limit_peek', PG_PEEK, [clockOffsetMs(this.#clock), storedKey(policy, key)]);
+      now = Number(r!.now);
+      row = r?.window_start === null || r === undefined ? undefined : r;
+    } else {
+      row = await this.#db('rate_limits').where('key', storedKey(policy, key)).first('window_start', 'count');
+    }
     if (row === undefined || !isWindowOpen(Number(row.window_start), windowMs, now)) return { allowed: true, remaining: limit, resetMs: windowMs };
     const count = Number(row.count);
     return { ...resultOf(Number(row.window_start), count + 1, limit, windowMs, now), remaining: Math.max(0, limit - count) };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ShiftableClock, type Clock } from '../clock.ts';
 
 /** The outcome of counting one request against a fixed-window budget. */
 export interface RateLimitResult {
@@ -66,4 +67,13 @@ export function resultOf(windowStart: number, countAfter: number, limit: number,
     remaining: Math.max(0, limit - countAfter),
     resetMs: Math.max(0, windowStart + windowMs - now),
   };
+}
+
+/**
+ * The harness's shift of the server clock (0 unless the clock is a ShiftableClock that was
+ * moved): the shared stores add it to their own time (issue 17, one clock per shared budget),
+ * so `/__harness/clock/advance` moves every instance's windows alike.
+ */
+export function clockOffsetMs(clock: Clock): number {
+  return clock instanceof ShiftableClock ? clock.offsetMs : 0;
 }

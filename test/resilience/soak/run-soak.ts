@@ -10,6 +10,8 @@ export interface SoakResult {
   /** RSS of the server process (MB) after each tenth of the run. */
   rssMb: number[];
   limiterKeys: number | undefined;
+  /** Issue 17: new keys counted in a shared overflow budget because the store was full (no open budget is evicted). */
+  limiterOverflowed: number | undefined;
   seconds: number;
 }
 
@@ -66,8 +68,8 @@ export async function runSoak(requests: number, addresses: number, concurrency =
     await new Promise((r) => setTimeout(r, 1500)); // one more purge tick logs the limiter's size
     const purgeLines = server.output().split('\n').filter((l) => l.includes('"msg":"purge"'));
     const last = purgeLines.at(-1);
-    const limiterKeys = last === undefined ? undefined : (JSON.parse(last) as { limiterKeys?: number }).limiterKeys;
-    return { requests, addresses, fiveXx, statuses, rssMb: samples, limiterKeys, seconds };
+    const { limiterKeys, limiterOverflowed } = last === undefined ? {} : (JSON.parse(last) as { limiterKeys?: number; limiterOverflowed?: number });
+    return { requests, addresses, fiveXx, statuses, rssMb: samples, limiterKeys, limiterOverflowed, seconds };
   } finally {
     agent.destroy();
     server.proc.kill('SIGTERM');
@@ -77,5 +79,5 @@ export async function runSoak(requests: number, addresses: number, concurrency =
 
 export function describeSoak(r: SoakResult): string {
   return `soak: ${r.requests} requests from ${r.addresses} addresses in ${r.seconds.toFixed(1)} s, 5xx ${r.fiveXx}, statuses ${JSON.stringify(r.statuses)}\n` +
-    `soak: server RSS (MB) every tenth: ${r.rssMb.join(' ')}; start ${r.rssMb[0]} → end ${r.rssMb.at(-1)}; limiter entries ${r.limiterKeys ?? 'unknown'}`;
+    `soak: server RSS (MB) every tenth: ${r.rssMb.join(' ')}; start ${r.rssMb[0]} → end ${r.rssMb.at(-1)}; limiter entries ${r.limiterKeys ?? 'unknown'}, overflowed ${r.limiterOverflowed ?? 'unknown'}`;
 }
