@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rootDir } from '../generate.ts';
-import { readRelease, releasedVersions, RELEASES_DIR, serialize } from './bundle.ts';
+import { bundleWorkingTree, readRelease, releasedVersions, RELEASES_DIR, serialize } from './bundle.ts';
+import { diffContracts } from './diff.ts';
 import { guardMessage, release, releasedPart, renderReleased, CHANGELOG } from './release.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
@@ -49,6 +50,35 @@ describe('CI guard: no unannounced breaking change since the latest release', ()
   it('CHANGELOG.md lists the releases exactly as npm run contract:release writes them', () => {
     const text = readFileSync(CHANGELOG, 'utf8');
     expect(releasedPart(text), 'CHANGELOG.md is stale: run npm run contract:release -- --changelog').toBe(renderReleased());
+  });
+});
+
+describe('released snapshots and npm run generate agree byte for byte', () => {
+  it('diffContracts leaves both documents untouched (a release snapshots the bundle, not what the diff made of it)', () => {
+    const before = readRelease('1.0.0');
+    const after = generated();
+    const [beforeText, afterText] = [serialize(before), serialize(after)];
+    diffContracts(before, after);
+    expect(serialize(before)).toBe(beforeText);
+    expect(serialize(after)).toBe(afterText);
+  });
+
+  it(`an untouched tree: generated/openapi.json is openapi/releases/${latest}.json byte for byte, and contract:release accepts it`, async (ctx) => {
+    const current = await bundleWorkingTree();
+    const changes = diffContracts(readRelease(latest), current).changes;
+    if (changes.length > 0 || (current.info as Json).version !== latest) {
+      return ctx.skip(`the contract was edited since release ${latest} (${changes.length} change(s), info.version ${(current.info as Json).version}): byte equality with a snapshot holds only for an untouched tree`);
+    }
+    const released = readFileSync(join(RELEASES_DIR, `${latest}.json`), 'utf8');
+    expect(readFileSync(join(rootDir, 'generated/openapi.json'), 'utf8') === released, 'generated/openapi.json differs from the released snapshot (key order?)').toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'contract-untouched-'));
+    try {
+      cpSync(RELEASES_DIR, join(dir, 'releases'), { recursive: true });
+      const outcome = await release({ dir: join(dir, 'releases'), changelog: join(dir, 'CHANGELOG.md') });
+      expect(outcome).toEqual({ code: 0, message: `${latest} is already released with this content; CHANGELOG.md regenerated` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
