@@ -97,7 +97,17 @@ describe('npm run contract:release (on a scratch releases folder)', () => {
     const outcome = await release({ dir: releases, changelog, current: edited });
     expect(outcome.code).toBe(1);
     expect(outcome.message).toContain('exists with different content');
+    expect(outcome.message).toContain('set info.version: 1.0.1 (informational change(s) only: a new patch)');
     expect(readFileSync(join(releases, '1.0.0.json'), 'utf8')).toBe(serialize(base));
+  });
+
+  it('refuses a version not above the latest release, naming the one to use', async () => {
+    const edited = structuredClone(base);
+    edited.info.version = '0.9.0';
+    edited.components.schemas.Project.properties.archived = { type: 'boolean' };
+    const outcome = await release({ dir: releases, changelog, current: edited });
+    expect(outcome.code).toBe(1);
+    expect(outcome.message).toContain('info.version 0.9.0 must be above the latest release 1.0.0: set info.version: 1.1.0 (1 non-breaking change(s): a new minor)');
   });
 
   it('refuses a breaking change released as a minor version', async () => {
