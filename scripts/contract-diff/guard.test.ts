@@ -3,7 +3,7 @@
 // (openapi/releases/<latest>.json) unless info.version's major was raised. Also: the release
 // workflow (`npm run contract:release`) on a scratch releases folder, and CHANGELOG.md in step
 // with the snapshots.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { rootDir } from '../generate.ts';
 import { bundleWorkingTree, readRelease, releasedVersions, RELEASES_DIR, serialize } from './bundle.ts';
 import { diffContracts } from './diff.ts';
 import { guardMessage, release, releasedPart, renderReleased, CHANGELOG } from './release.ts';
+import { runGuard } from './guard.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
 type Json = Record<string, any>;
@@ -45,6 +46,26 @@ describe('CI guard: no unannounced breaking change since the latest release', ()
     // announced: the same edit with the major raised passes
     edited.info.version = `${major}.0.0`;
     expect(guardMessage(latest, readRelease(latest), edited)).toBeUndefined();
+  });
+
+  it('runs first, as npm test\'s pretest step, so that its message is all npm test prints on an unannounced breaking change', () => {
+    const pkg = JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['pretest']).toBe('node --import tsx scripts/contract-diff/guard.ts');
+    expect(runGuard()).toEqual({ code: 0, message: `contract guard: no unannounced breaking change since release ${latest}` });
+    const dir = mkdtempSync(join(tmpdir(), 'contract-guard-'));
+    try {
+      const edited = structuredClone(readRelease(latest)) as Json;
+      edited.components.schemas.RegisterRequest.required.push('company_name');
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, serialize(edited));
+      const outcome = runGuard({ contract: file });
+      expect(outcome.code).toBe(1);
+      expect(outcome.message.split('\n')[0]).toBe('npm test stopped before the tests: the contract guard failed (the other tests would fail on the same change).');
+      expect(outcome.message).toContain('field `company_name` made required (POST /auth/register)');
+      expect(outcome.message).toContain(`raise info.version's major to ${Number(latest.split('.')[0]) + 1}.0.0`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('CHANGELOG.md lists the releases exactly as npm run contract:release writes them', () => {
