@@ -31,6 +31,9 @@ const BROKEN: Record<string, string> = {
   'problem-json-extra-media-type': 'quazzar/problem-json',
   'rate-limit-documented': 'quazzar/rate-limit-documented',
   'rate-limit-documented-number': 'quazzar/rate-limit-documented',
+  'info-matches-extensions-table': 'quazzar/info-matches-extensions',
+  'info-matches-extensions-missing-row': 'quazzar/info-matches-extensions',
+  'info-matches-extensions-prose': 'quazzar/info-matches-extensions',
   'operation-operationId': 'operation-operationId',
   'no-invalid-media-type-examples': 'no-invalid-media-type-examples',
   'no-invalid-schema-examples': 'no-invalid-schema-examples',
@@ -124,6 +127,23 @@ describe('lint rules (redocly.yaml + openapi/rules/)', () => {
 
   it.each(Object.entries(BROKEN))('broken/%s.yaml fires exactly %s', (name, rule) => {
     expect(errorRules(byFile.get(`${fixtures}/broken/${name}.yaml`))).toEqual([rule]);
+  });
+
+  it('quazzar/info-matches-extensions names the line of info.description and the operation', () => {
+    const message = (name: string): string[] =>
+      (byFile.get(`${fixtures}/broken/${name}.yaml`)?.problems ?? []).filter((p) => p.ruleId === 'quazzar/info-matches-extensions').map((p) => p.message);
+    expect(message('info-matches-extensions-table')).toEqual([
+      'info.description line 7 (info-matches-extensions-table.yaml line 14) (`| GET /health | 40 requests per 60 seconds | client IP | `health` |`): ' +
+        'says limit 40, not 30: `x-rate-limit` of getHealth (GET /health) is 30 per 60 s per ip.',
+    ]);
+    expect(message('info-matches-extensions-missing-row')).toEqual([
+      'info.description line 3 (info-matches-extensions-missing-row.yaml line 10) (`| endpoint | rate limit | key | policy |`): the rate-limit table has no row for policy ' +
+        '`widget-failures` (`x-rate-limit-failures` of createWidget (POST /widgets): 100 per 3600 s per account); add one.',
+    ]);
+    expect(message('info-matches-extensions-prose')).toEqual([
+      'info.description line 9 (info-matches-extensions-prose.yaml line 16) (`A 429 carries `RateLimit-Policy: "health";q=30;w=60`. Bodies are limited to 8192 bytes;`): ' +
+        '"8192 bytes" contradicts `x-request-body-limit-bytes` (16384).',
+    ]);
   });
 
   it('follows $refs across files: the split fixture fires quazzar/secured-401 in the referenced file', () => {
