@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rootDir } from '../generate.ts';
+import { bundleContract, rootDir } from '../generate.ts';
 import { bundleWorkingTree, readRelease, releasedVersions, RELEASES_DIR, serialize } from './bundle.ts';
 import { diffContracts } from './diff.ts';
 import { guardMessage, release, releasedPart, renderReleased, CHANGELOG } from './release.ts';
@@ -82,6 +82,30 @@ describe('released snapshots and npm run generate agree byte for byte', () => {
     diffContracts(before, after);
     expect(serialize(before)).toBe(beforeText);
     expect(serialize(after)).toBe(afterText);
+  });
+
+  it('a release snapshots the bundle exactly as npm run generate writes it, path-level parameters included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'contract-snapshot-'));
+    try {
+      cpSync(join(rootDir, 'openapi'), join(dir, 'openapi'), { recursive: true });
+      // the layout of openapi/ at 1.0.0: the id parameter on the path item, not in the operation
+      const file = join(dir, 'openapi/paths/projects_{projectId}.yaml');
+      const text = readFileSync(file, 'utf8');
+      const block = /\n(?: {2}#[^\n]*\n)* {2}parameters:\n {4}- \$ref: \.\.\/components\/parameters\/ProjectId\.yaml\n/u;
+      expect(text).toMatch(block);
+      writeFileSync(file, `parameters:\n  - $ref: ../components/parameters/ProjectId.yaml\n${text.replace(block, '\n')}`);
+      const root = join(dir, 'openapi/openapi.yaml');
+      const major = `${Number(latest.split('.')[0]) + 1}.0.0`;
+      writeFileSync(root, readFileSync(root, 'utf8').replace(/\n {2}version: [^\n]+\n/u, `\n  version: ${major}\n`));
+      const bundled = await bundleContract(root);
+      expect(Object.keys((bundled.paths as Json)['/projects/{projectId}'])).toEqual(['parameters', 'get']);
+      const outcome = await release({ dir: join(dir, 'openapi/releases'), changelog: join(dir, 'CHANGELOG.md'), current: bundled });
+      expect(outcome.code, outcome.message).toBe(0);
+      // npm run generate, run again on the released tree, writes the snapshot's bytes
+      expect(readFileSync(join(dir, `openapi/releases/${major}.json`), 'utf8') === serialize(await bundleContract(root)), 'snapshot differs from the regenerated bundle').toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it(`an untouched tree: generated/openapi.json is openapi/releases/${latest}.json byte for byte, and contract:release accepts it`, async (ctx) => {
