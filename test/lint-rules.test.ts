@@ -34,6 +34,7 @@ const BROKEN: Record<string, string> = {
   'info-matches-extensions-table': 'quazzar/info-matches-extensions',
   'info-matches-extensions-missing-row': 'quazzar/info-matches-extensions',
   'info-matches-extensions-prose': 'quazzar/info-matches-extensions',
+  'info-matches-extensions-tag': 'quazzar/info-matches-extensions',
   'operation-operationId': 'operation-operationId',
   'no-invalid-media-type-examples': 'no-invalid-media-type-examples',
   'no-invalid-schema-examples': 'no-invalid-schema-examples',
@@ -143,6 +144,10 @@ describe('lint rules (redocly.yaml + openapi/rules/)', () => {
     expect(message('info-matches-extensions-prose')).toEqual([
       'info.description line 9 (info-matches-extensions-prose.yaml line 16) (`A 429 carries `RateLimit-Policy: "health";q=30;w=60`. Bodies are limited to 8192 bytes;`): ' +
         '"8192 bytes" contradicts `x-request-body-limit-bytes` (16384).',
+    ]);
+    expect(message('info-matches-extensions-tag')).toEqual([
+      'the description of tag `widgets` line 1 (info-matches-extensions-tag.yaml line 27) (`Widgets. 5 wrong codes in a row lock TOTP checks for 10 minutes.`): ' +
+        '"5 wrong codes in a row lock TOTP checks for 10 minutes" contradicts `x-totp-lockout` (max_failures 5, lock_seconds 900).',
     ]);
   });
 

@@ -13,7 +13,9 @@
 //   "N wrong (TOTP) codes in a row … for M minutes" and "N bytes" are compared with the
 //   extension they state.
 //
-// Each finding names the line of info.description (counted from 1, quoted) and the operation.
+// The statements (not the tables) are also checked in the tags' descriptions ("5 wrong codes in a
+// row lock TOTP checks for 15 minutes" on tag `totp`). Each finding names the line of the text
+// (counted from 1, quoted; and of its file) and the operation.
 import { derefChild } from './deref.js';
 
 const FIELDS = ['x-rate-limit', 'x-rate-limit-failures', 'x-rate-limit-recipient'];
@@ -71,6 +73,8 @@ export default function InfoMatchesExtensions() {
   const policies = new Map();
   let description;
   let descriptionLocation;
+  /** @type {{ name: string, description: string, location: any }[]} */
+  const tags = [];
   let root;
   let currentPath;
 
@@ -93,22 +97,32 @@ export default function InfoMatchesExtensions() {
   }
 
   function check(ctx) {
-    if (typeof description !== 'string' || !descriptionLocation) return;
+    if (typeof description === 'string' && descriptionLocation) checkText(ctx, description, descriptionLocation, 'info.description', true);
+    for (const tag of tags) checkText(ctx, tag.description, tag.location, `the description of tag \`${tag.name}\``, false);
+  }
+
+  /** Checks one text; `tables` only for info.description (a tag's description has no budget table). */
+  function checkText(ctx, description, descriptionLocation, label, withTables) {
     const lines = description.split('\n');
-    // Where the text starts in its file (a block scalar keeps its lines): the first two lines located.
+    // Where the text starts in its file: a block scalar keeps its lines (the first two located);
+    // a one-line text sits on its key's line (`description: …`).
     const body = String(descriptionLocation.source?.body ?? '').split('\n');
-    const start = body.findIndex((l, k) => l.trim() === lines[0].trim() && (lines.length < 2 || (body[k + 1] ?? '').trim() === lines[1].trim()));
+    const first = lines[0].trim();
+    let start = body.findIndex((l, k) => l.trim() === first && (lines.length < 2 || (body[k + 1] ?? '').trim() === lines[1].trim()));
+    if (start < 0 && lines.filter((l) => l.trim()).length === 1) {
+      start = body.findIndex((l) => /^\s*(?:-\s+)?description:\s/u.test(l) && l.trimEnd().endsWith(first));
+    }
     const file = String(descriptionLocation.source?.absoluteRef ?? '').split(/[\\/]/u).pop();
     const report = (line, message) =>
       ctx.report({
-        message: `info.description line ${line}${start >= 0 && lines[0].trim() ? ` (${file} line ${start + line})` : ''} (\`${lines[line - 1].trim()}\`): ${message}`,
+        message: `${label} line ${line}${start >= 0 && first ? ` (${file} line ${start + line})` : ''} (\`${lines[line - 1].trim()}\`): ${message}`,
         location: descriptionLocation,
       });
     const of = (p) => `\`${p.field}\` of ${p.where.join(', ')}`;
     const says = (p) => `${p.limit} per ${p.window_seconds} s per ${p.key}`;
 
     // 1. rate-limit tables
-    for (const table of tablesOf(lines)) {
+    for (const table of withTables ? tablesOf(lines) : []) {
       const col = (name) => table.header.findIndex((h) => h.includes(name));
       const [budgetCol, policyCol, keyCol, endpointCol] = [col('rate limit'), col('policy'), col('key'), col('endpoint')];
       if (budgetCol < 0 || policyCol < 0) continue;
@@ -182,6 +196,11 @@ export default function InfoMatchesExtensions() {
       },
       leave(_node, ctx) {
         check(ctx);
+      },
+    },
+    Tag: {
+      enter(tag, ctx) {
+        if (typeof tag.description === 'string') tags.push({ name: tag.name, description: tag.description, location: ctx.location.child(['description']) });
       },
     },
     Info: {
