@@ -18,35 +18,44 @@ import { release } from '../scripts/contract-diff/release.ts';
 /** One textual edit of a file under openapi/: `from` must occur exactly once. */
 interface Edit { file: string; from: string; to: string }
 
-const nextMajor = `${Number(JSON.parse(readFileSync(join(rootDir, 'generated/openapi.json'), 'utf8')).info.version.split('.')[0]) + 1}.0.0`;
-const current = (JSON.parse(readFileSync(join(rootDir, 'generated/openapi.json'), 'utf8')) as { info: { version: string } }).info.version;
+// Every number below is read from the contract, so the test holds whatever today's limits are.
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const contract = JSON.parse(readFileSync(join(rootDir, 'generated/openapi.json'), 'utf8')) as Json;
+const current: string = contract.info.version;
 const [major, minor] = current.split('.').map(Number) as [number, number];
+const nextMajor = `${major + 1}.0.0`;
 const bump = (to: string): Edit => ({ file: 'openapi.yaml', from: `\n  version: ${current}\n`, to: `\n  version: ${to}\n` });
 
-/** The README's walk-through: password-reset confirm budget 10 → 5 a minute (a breaking change,
- * so a new major) plus an optional `locale` in RegisterRequest. */
+/** Lowers one operation's `x-rate-limit` to `to`: the extension, its description and its info table row. */
+function lowerBudget(file: string, path: string, to: number): Edit[] {
+  const { limit, window_seconds: window } = contract.paths[path].post['x-rate-limit'] as { limit: number; window_seconds: number };
+  return [
+    { file, from: `    limit: ${limit}\n    window_seconds: ${window}\n`, to: `    limit: ${to}\n    window_seconds: ${window}\n` },
+    { file, from: `**Rate limit:** ${limit} requests per ${window} seconds`, to: `**Rate limit:** ${to} requests per ${window} seconds` },
+    { file: 'openapi.yaml', from: `| POST ${path} | ${limit} requests per ${window} seconds |`, to: `| POST ${path} | ${to} requests per ${window} seconds |` },
+  ];
+}
+const confirmLimit: number = contract.paths['/auth/password-reset/confirm'].post['x-rate-limit'].limit;
+const resetLimit: number = contract.paths['/auth/password-reset/request'].post['x-rate-limit'].limit;
+const confirmLowered = Math.max(1, Math.floor(confirmLimit / 2));
+
+/** The README's walk-through: the password-reset confirm budget halved (10 → 5 a minute today; a
+ * breaking change, so a new major) plus an optional `locale` in RegisterRequest. */
 const README_EDIT: Edit[] = [
-  { file: 'paths/auth_password-reset_confirm.yaml', from: '    limit: 10\n', to: '    limit: 5\n' },
-  { file: 'paths/auth_password-reset_confirm.yaml', from: '**Rate limit:** 10 requests per 60 seconds', to: '**Rate limit:** 5 requests per 60 seconds' },
-  { file: 'openapi.yaml', from: '| POST /auth/password-reset/confirm | 10 requests per 60 seconds |', to: '| POST /auth/password-reset/confirm | 5 requests per 60 seconds |' },
-  { file: 'components/schemas/RegisterRequest.yaml', from: '  company_name:\n    $ref: ./CompanyName.yaml\n', to: '  company_name:\n    $ref: ./CompanyName.yaml\n  locale:\n    type: string\n    maxLength: 35\n' },
+  ...lowerBudget('paths/auth_password-reset_confirm.yaml', '/auth/password-reset/confirm', confirmLowered),
+  { file: 'components/schemas/RegisterRequest.yaml', from: '\nproperties:\n', to: '\nproperties:\n  locale:\n    type: string\n    maxLength: 35\n' },
   bump(nextMajor),
 ];
 
 /** The canonical non-breaking change: an optional response field (a new minor). */
 const RESPONSE_FIELD_EDIT: Edit[] = [
-  { file: 'components/schemas/Project.yaml', from: '  created_at:\n', to: '  description:\n    type: string\n    maxLength: 500\n  created_at:\n' },
+  { file: 'components/schemas/Project.yaml', from: '\nproperties:\n', to: '\nproperties:\n  description:\n    type: string\n    maxLength: 500\n' },
   bump(`${major}.${minor + 1}.0`),
 ];
 
-/** A seed fact: the reset request budget (3 a minute on the seed page) lowered to 2, announced,
+/** A seed fact: the reset request budget (3 a minute on the seed page) lowered by one, announced,
  * documented and released like the others. */
-const SEED_EDIT: Edit[] = [
-  { file: 'paths/auth_password-reset_request.yaml', from: '    limit: 3\n    window_seconds: 60\n', to: '    limit: 2\n    window_seconds: 60\n' },
-  { file: 'paths/auth_password-reset_request.yaml', from: '**Rate limit:** 3 requests per 60 seconds', to: '**Rate limit:** 2 requests per 60 seconds' },
-  { file: 'openapi.yaml', from: '| POST /auth/password-reset/request | 3 requests per 60 seconds |', to: '| POST /auth/password-reset/request | 2 requests per 60 seconds |' },
-  bump(nextMajor),
-];
+const SEED_EDIT: Edit[] = [...lowerBudget('paths/auth_password-reset_request.yaml', '/auth/password-reset/request', resetLimit - 1), bump(nextMajor)];
 
 const scratch = mkdtempSync(join(tmpdir(), 'designer-edits-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -88,7 +97,7 @@ const pinningTests = (bundled: string): Promise<{ code: number; out: string }> =
   run(['node_modules/vitest/vitest.mjs', 'run', 'test/contract-seed.test.ts'], { QUAZZAR_CONTRACT_UNDER_TEST: bundled });
 
 describe('a correctly announced and released change leaves the tests green', () => {
-  it(`the README's walk-through (password-reset confirm 10 → 5 a minute, optional locale), released as ${nextMajor}`, async () => {
+  it(`the README's walk-through (password-reset confirm ${confirmLimit} → ${confirmLowered} a minute, optional locale), released as ${nextMajor}`, async () => {
     const { bundled } = await applyAndRelease('readme', README_EDIT);
     const tests = await pinningTests(bundled);
     expect(tests.code, tests.out).toBe(0);
@@ -100,7 +109,7 @@ describe('a correctly announced and released change leaves the tests green', () 
     expect(tests.code, tests.out).toBe(0);
   }, 120_000);
 
-  it(`a seed fact (reset request 3 → 2 a minute), released as ${nextMajor}, fails the seed pins only, saying so`, async () => {
+  it(`a seed fact (reset request ${resetLimit} → ${resetLimit - 1} a minute), released as ${nextMajor}, fails the seed pins only, saying so`, async () => {
     const { bundled } = await applyAndRelease('seed-fact', SEED_EDIT);
     const tests = await pinningTests(bundled);
     expect(tests.code).toBe(1);
