@@ -35,6 +35,7 @@ const BROKEN: Record<string, string> = {
   'info-matches-extensions-missing-row': 'quazzar/info-matches-extensions',
   'info-matches-extensions-prose': 'quazzar/info-matches-extensions',
   'info-matches-extensions-tag': 'quazzar/info-matches-extensions',
+  'info-matches-extensions-operation': 'quazzar/info-matches-extensions',
   'operation-operationId': 'operation-operationId',
   'no-invalid-media-type-examples': 'no-invalid-media-type-examples',
   'no-invalid-schema-examples': 'no-invalid-schema-examples',
@@ -148,6 +149,10 @@ describe('lint rules (redocly.yaml + openapi/rules/)', () => {
     expect(message('info-matches-extensions-tag')).toEqual([
       'the description of tag `widgets` line 1 (info-matches-extensions-tag.yaml line 27) (`Widgets. 5 wrong codes in a row lock TOTP checks for 10 minutes.`): ' +
         '"5 wrong codes in a row lock TOTP checks for 10 minutes" contradicts `x-totp-lockout` (max_failures 5, lock_seconds 900).',
+    ]);
+    expect(message('info-matches-extensions-operation')).toEqual([
+      'the description of `createWidget` line 1 (info-matches-extensions-operation.yaml line 55) (`Creates a widget. **Quota:** at most 20 widgets per account (`x-quota`).`): ' +
+        '"**Quota:** at most 20" contradicts `x-quota` (limit 10).',
     ]);
   });
 

@@ -13,8 +13,10 @@
 //   "N wrong (TOTP) codes in a row … for M minutes" and "N bytes" are compared with the
 //   extension they state.
 //
-// The statements (not the tables) are also checked in the tags' descriptions ("5 wrong codes in a
-// row lock TOTP checks for 15 minutes" on tag `totp`). Each finding names the line of the text
+// The statements (not the tables) are also checked in the tags' and the operations' descriptions
+// ("5 wrong codes in a row lock TOTP checks for 15 minutes" on tag `totp`), with three more there:
+// "`x-name.field` (N)" (the operation's extension, else the root's), "**Quota:** at most N"
+// (`x-quota.limit`) and "**Per-recipient budget:** … at most N … per hour" (`x-rate-limit-recipient`). Each finding names the line of the text
 // (counted from 1, quoted; and of its file) and the operation.
 import { derefChild } from './deref.js';
 
@@ -75,6 +77,8 @@ export default function InfoMatchesExtensions() {
   let descriptionLocation;
   /** @type {{ name: string, description: string, location: any }[]} */
   const tags = [];
+  /** @type {{ name: string, description: string, location: any, node: any }[]} */
+  const operations = [];
   let root;
   let currentPath;
 
@@ -99,10 +103,11 @@ export default function InfoMatchesExtensions() {
   function check(ctx) {
     if (typeof description === 'string' && descriptionLocation) checkText(ctx, description, descriptionLocation, 'info.description', true);
     for (const tag of tags) checkText(ctx, tag.description, tag.location, `the description of tag \`${tag.name}\``, false);
+    for (const op of operations) checkText(ctx, op.description, op.location, `the description of \`${op.name}\``, false, op.node);
   }
 
   /** Checks one text; `tables` only for info.description (a tag's description has no budget table). */
-  function checkText(ctx, description, descriptionLocation, label, withTables) {
+  function checkText(ctx, description, descriptionLocation, label, withTables, operation) {
     const lines = description.split('\n');
     // Where the text starts in its file: a block scalar keeps its lines (the first two located);
     // a one-line text sits on its key's line (`description: …`).
@@ -181,6 +186,26 @@ export default function InfoMatchesExtensions() {
         }
       }
     }
+    // "`x-recent-authentication.max_age_seconds` (600)": the operation's extension, else the root's
+    for (const m of description.matchAll(/`(x-[a-z0-9-]+)\.([a-z_]+)`\s*\((\d+)\)/gu)) {
+      const holder = operation?.[m[1]] ?? root?.[m[1]];
+      const value = holder && typeof holder === 'object' ? holder[m[2]] : undefined;
+      if (value === undefined) report(lineAt(description, m.index), `"${m[0]}": no \`${m[1]}.${m[2]}\` ${operation ? 'on this operation or ' : ''}at the root.`);
+      else if (value !== Number(m[3])) report(lineAt(description, m.index), `"${m[0]}" contradicts \`${m[1]}.${m[2]}\` (${value}).`);
+    }
+    if (operation) {
+      const quota = operation['x-quota'];
+      for (const m of description.matchAll(/\*\*Quota:\*\*\s+at most (\d+)/gu)) {
+        if (!quota || quota.limit !== Number(m[1])) report(lineAt(description, m.index), `"${m[0]}" contradicts \`x-quota\` (${quota ? `limit ${quota.limit}` : 'none'}).`);
+      }
+      const recipient = operation['x-rate-limit-recipient'];
+      for (const m of description.matchAll(/\*\*Per-recipient budget:\*\*[^]*?at most (\d+)\b[^]*?\bper\s+(?:(\d+)\s+seconds?|(minute)|(hour)|(day))/gu)) {
+        const window = m[2] ? Number(m[2]) : m[3] ? 60 : m[4] ? 3600 : 86400;
+        if (!recipient || recipient.limit !== Number(m[1]) || recipient.window_seconds !== window) {
+          report(lineAt(description, m.index), `"${m[0].replace(/\s+/gu, ' ')}" contradicts \`x-rate-limit-recipient\` (${recipient ? `${recipient.limit} per ${recipient.window_seconds} s` : 'none'}).`);
+        }
+      }
+    }
     const bodyLimit = root?.['x-request-body-limit-bytes'];
     if (isPositiveInteger(bodyLimit)) {
       for (const m of description.matchAll(/(\d+)\**\s+bytes\b/gu)) {
@@ -216,7 +241,12 @@ export default function InfoMatchesExtensions() {
     },
     Operation: {
       enter(operation, ctx) {
-        if (METHODS.includes(String(ctx.key))) declare(operation, ctx, String(ctx.key));
+        if (!METHODS.includes(String(ctx.key))) return;
+        declare(operation, ctx, String(ctx.key));
+        if (typeof operation.description === 'string') {
+          const name = operation.operationId ?? `${String(ctx.key).toUpperCase()} ${currentPath}`;
+          operations.push({ name, description: operation.description, location: ctx.location.child(['description']), node: operation });
+        }
       },
     },
   };
