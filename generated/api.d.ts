@@ -380,13 +380,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description The API key's id.
-                 * @example 7c9e6679-7425-40de-944b-e07fc1f90ae7
-                 */
-                keyId: components["parameters"]["KeyId"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
@@ -450,13 +444,7 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /**
-                 * @description The project's id.
-                 * @example 3fa85f64-5717-4562-b3fc-2c963f66afa6
-                 */
-                projectId: components["parameters"]["ProjectId"];
-            };
+            path?: never;
             cookie?: never;
         };
         /**

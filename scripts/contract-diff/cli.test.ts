@@ -26,6 +26,22 @@ describe('contract:diff CLI', () => {
     expect(bumped.out).toContain('✅ 1 breaking change(s), announced by the major version 1.0.0 → 2.0.0');
   });
 
+  it('names the version to release in every format, as JSON does with `suggested`', async () => {
+    const pair = (name: string): string[] => ['--base-file', fixture(name, 'before'), '--head-file', fixture(name, 'after')];
+    for (const format of ['table', 'markdown']) {
+      const minor = await run([...pair('response-field-added'), '--format', format]);
+      expect(minor.out).toContain('Release as 1.1.0 (1 non-breaking change(s): a new minor): set info.version: 1.1.0 in openapi/openapi.yaml, npm run generate, npm run contract:release');
+      const patch = await run([...pair('description-changed'), '--format', format]);
+      expect(patch.out).toContain('Release as 1.0.1 (informational change(s) only: a new patch)');
+      const major = await run([...pair('x-totp-lockout-lock-lengthened'), '--format', format]);
+      expect(major.out).toContain('Release as 2.0.0 (1 breaking change(s): a new major)');
+      const announced = await run([...pair('breaking-with-major-bump'), '--format', format]);
+      expect(announced.out).toContain('Release as 2.0.0: info.version is already 2.0.0, run npm run contract:release');
+    }
+    const json = JSON.parse((await run([...pair('response-field-added'), '--format', 'json'])).out);
+    expect(json.verdict.suggested).toBe('1.1.0');
+  });
+
   it('exits 2 on a usage error', async () => {
     expect((await run(['--format', 'xml'])).code).toBe(2);
     expect((await run(['--base', 'x', '--base-file', 'y'])).code).toBe(2);

@@ -296,7 +296,12 @@ interface Row extends Change {
 }
 
 /** The classified changes from `before` to `after` (both bundled OpenAPI 3.1 documents). */
-export function diffContracts(before: Json, after: Json): DiffResult {
+export function diffContracts(beforeDocument: Json, afterDocument: Json): DiffResult {
+  // api-smart-diff normalises the documents it is given in place (path-level `parameters` move
+  // into each operation): it gets copies, so that a caller's document — the bundle that
+  // contract:release snapshots — stays as npm run generate wrote it (DECISIONS, "Designer tooling").
+  const before = structuredClone(beforeDocument);
+  const after = structuredClone(afterDocument);
   const rows = new Map<string, Row>();
   const add = (change: Change): void => {
     const key = [change.severity, change.side, change.rule, change.where, change.message].join('\u0000');

@@ -1,5 +1,6 @@
 // The three outputs of `npm run contract:diff`: a console table, Markdown (a pull-request
 // comment; the changelog reuses it) and JSON.
+import { compareSemver } from './bundle.ts';
 import type { Change, DiffResult, Severity } from './diff.ts';
 
 const SEVERITIES: Severity[] = ['breaking', 'non-breaking', 'informational'];
@@ -17,6 +18,26 @@ export const counts = (changes: Change[]): Record<Severity, number> => ({
   'non-breaking': changes.filter((c) => c.severity === 'non-breaking').length,
   informational: changes.filter((c) => c.severity === 'informational').length,
 });
+
+/** Why the suggested version is what it is: `1 non-breaking change(s): a new minor`. */
+export function versionReason(result: DiffResult): string {
+  const c = counts(result.changes);
+  if (c.breaking) return `${c.breaking} breaking change(s): a new major`;
+  if (c['non-breaking']) return `${c['non-breaking']} non-breaking change(s): a new minor`;
+  return result.changes.length ? 'informational change(s) only: a new patch' : 'no change';
+}
+
+/** The version to release, in words (every format ends with it; JSON also has `verdict.suggested`). */
+export function releaseAdvice(result: DiffResult): string {
+  const { suggested } = result.verdict;
+  const after = result.after.version;
+  if (result.changes.length === 0) return `Release: nothing to release, no change since ${result.before.version}.`;
+  if (after === suggested) return `Release as ${suggested}: info.version is already ${suggested}, run npm run contract:release.`;
+  if (result.verdict.ok && /^\d+\.\d+\.\d+$/u.test(after) && compareSemver(after, suggested) > 0) {
+    return `Release as ${after}: info.version ${after} is above the smallest fitting version ${suggested} (${versionReason(result)}), run npm run contract:release.`;
+  }
+  return `Release as ${suggested} (${versionReason(result)}): set info.version: ${suggested} in openapi/openapi.yaml, npm run generate, npm run contract:release.`;
+}
 
 export function formatJson(result: DiffResult, base: string): string {
   return `${JSON.stringify({ base, ...result, counts: counts(result.changes) }, null, 2)}\n`;
@@ -39,6 +60,7 @@ export function formatTable(result: DiffResult, base: string): string {
     '',
     `${c.breaking} breaking, ${c['non-breaking']} non-breaking, ${c.informational} informational`,
     `${result.verdict.ok ? 'OK' : 'FAIL'}: ${result.verdict.message}`,
+    releaseAdvice(result),
   ];
   return `${out.join('\n')}\n`;
 }
@@ -67,6 +89,8 @@ export function formatMarkdown(result: DiffResult, base: string): string {
     `## Contract diff: \`${base}\` (${result.before.version}) → this branch (${result.after.version})`,
     '',
     `**${c.breaking} breaking**, ${c['non-breaking']} non-breaking, ${c.informational} informational. ${verdict}`,
+    '',
+    `**${releaseAdvice(result)}**`,
     '',
     result.changes.length ? markdownChanges(result.changes) : '_No change to the contract._\n',
   ].join('\n');

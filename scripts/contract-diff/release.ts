@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { rootDir } from '../generate.ts';
 import { bundleWorkingTree, compareSemver, readRelease, releasedVersions, RELEASES_DIR, serialize } from './bundle.ts';
 import { diffContracts, parseSemver, type Change, type DiffResult } from './diff.ts';
-import { counts, markdownChanges } from './format.ts';
+import { counts, markdownChanges, versionReason } from './format.ts';
 
 type Json = Record<string, unknown>;
 export const CHANGELOG = join(rootDir, 'CHANGELOG.md');
@@ -94,6 +94,15 @@ export function renderChangelog(current: Json, dir = RELEASES_DIR): string {
 /** The released sections of a changelog text (from the first `## <version>` heading on). */
 export const releasedPart = (text: string): string => text.slice(Math.max(0, text.search(/^## \d+\.\d+\.\d+\s*$/mu)));
 
+/** `set info.version: 2.1.0 (1 non-breaking change(s): a new minor)`, against the latest release. */
+function nextVersion(current: Json, dir: string): string {
+  const versions = releasedVersions(dir);
+  const latest = versions[versions.length - 1];
+  if (!latest) return 'set info.version: 1.0.0 (the first release)';
+  const result = diffContracts(readRelease(latest, dir), current);
+  return `set info.version: ${result.verdict.suggested} (${versionReason(result)})`;
+}
+
 export interface ReleaseOutcome {
   code: number;
   message: string;
@@ -116,12 +125,12 @@ export async function release(options: { changelogOnly?: boolean; dir?: string; 
         writeFileSync(changelog, renderChangelog(current, dir));
         return { code: 0, message: `${version} is already released with this content; CHANGELOG.md regenerated` };
       }
-      return { code: 1, message: `openapi/releases/${version}.json exists with different content: a released version never changes. Raise info.version (a new major if the change is breaking) and run npm run generate, then release again` };
+      return { code: 1, message: `openapi/releases/${version}.json exists with different content: a released version never changes. Raise info.version: ${nextVersion(current, dir)} in openapi/openapi.yaml, run npm run generate, then release again` };
     }
     const versions = releasedVersions(dir);
     const latest = versions[versions.length - 1];
     if (latest) {
-      if (compareSemver(version, latest) <= 0) return { code: 1, message: `info.version ${version} must be above the latest release ${latest}` };
+      if (compareSemver(version, latest) <= 0) return { code: 1, message: `info.version ${version} must be above the latest release ${latest}: ${nextVersion(current, dir)} in openapi/openapi.yaml, run npm run generate, then release again` };
       const refusal = guardMessage(latest, readRelease(latest, dir), current);
       if (refusal) return { code: 1, message: refusal };
     }
