@@ -181,7 +181,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     const { implementation: _ignored, ...cleanupEnv } = env;
     const cleaner = new ContractClient(cleanupEnv, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
     // What the final cleanup could not undo first, then the checks' own cleanups that failed.
-    leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId })));
+    leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId, contract })));
     log(`cleanup done in ${formatDuration(performance.now() - cleanupStarted)}`);
   } finally {
     await mail?.close();
