@@ -1,5 +1,5 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
-import { feature, withCurrentPassword } from '../framework/features.ts';
+import { disableTotpAnyVersion, feature } from '../framework/features.ts';
 import { expectProblem, expectStatusSoft } from '../lib/problems.ts';
 import { timeStepAt, totpForStep } from '../lib/totp.ts';
 import { attemptLogin, deviceFor, enableTotp, quietStep, stepFloor } from '../lib/totp-flow.ts';
@@ -44,7 +44,7 @@ const neighbourSteps: CheckDef = {
     ctx.defer(`disable TOTP of ${session.account.email}`, async () => {
       const code = backup[backup.length - 1];
       if (!code) throw new Error('verify returned no backup code to disable TOTP with');
-      const off = await ctx.call('disableTotp', { token: session.token, body: withCurrentPassword(ctx.contract, 'disableTotp', { code }, session.account.password) });
+      const off = await disableTotpAnyVersion((op, o) => ctx.call(op, o), ctx.contract, { token: session.token, code, password: session.account.password });
       if (off.status !== 200) throw new Error(`disableTotp answered ${off.status}`);
     });
     const early = await attemptLogin(ctx, session.account, totpForStep(secret, step + 1));
@@ -107,7 +107,7 @@ const verifyCounts: CheckDef = {
     if (locked.status === 200) {
       // TOTP got enabled: leave the account as found.
       ctx.defer(`disable TOTP of ${session.account.email}`, async () => {
-        const off = await ctx.call('disableTotp', { token: session.token, body: withCurrentPassword(ctx.contract, 'disableTotp', { code: (await device.nextCode()).code }, session.account.password) });
+        const off = await disableTotpAnyVersion((op, o) => ctx.call(op, o), ctx.contract, { token: session.token, code: (await device.nextCode()).code, password: session.account.password });
         if (off.status !== 200) throw new Error(`disableTotp answered ${off.status}`);
       });
     }

@@ -1,6 +1,6 @@
 import type { ContractClient } from './client.ts';
 import type { Tracker } from './tracker.ts';
-import { withCurrentPassword } from './features.ts';
+import { disableTotpAnyVersion } from './features.ts';
 import type { Contract, Exchange, Harness } from './types.ts';
 
 // After the checks: undo through the public API what the run created — revoke its API keys,
@@ -45,23 +45,6 @@ export async function cleanUp(opts: {
     }
   };
 
-  /**
-   * disableTotp with a body built from the chosen contract (2.0.0: current_password, as the
-   * session may be older than x-recent-authentication). A deployment of another version than
-   * the one checked says so — 422 for a current_password it does not know (1.0.0), 403
-   * reauthentication_required for one it needs (2.0.0) — and is asked again its way: the code is
-   * not spent by either refusal (both come before the code is checked).
-   */
-  const disableTotp = async (token: string, code: string, password: string | undefined): Promise<Exchange> => {
-    const body = opts.contract ? withCurrentPassword(opts.contract, 'disableTotp', { code }, password) : { code };
-    const ex = await client.call('disableTotp', { body, token, pace: false, expect: [200, 403, 422, 429] });
-    if (ex.status === 422 && 'current_password' in body) return client.call('disableTotp', { body: { code }, token, pace: false, expect: [200, 429] });
-    if (ex.status === 403 && ex.body?.code === 'reauthentication_required' && password !== undefined && !('current_password' in body)) {
-      return client.call('disableTotp', { body: { code, current_password: password }, token, pace: false, expect: [200, 429] });
-    }
-    return ex;
-  };
-
   for (const key of tracker.apiKeys.values()) {
     if (key.revoked) continue;
     const ex = await withSession(key.email, (token) => client.call('revokeApiKey', { params: { keyId: key.id }, token, pace: false, expect: [204, 404, 429] }));
@@ -70,7 +53,9 @@ export async function cleanUp(opts: {
   for (const [email, totp] of tracker.totp) {
     if (!totp.enabled) continue;
     const code = totp.backupCodes.pop();
-    const ex = code ? await withSession(email, (token) => disableTotp(token, code, tracker.accounts.get(email)?.password)) : undefined;
+    const ex = code ? await withSession(email, (token) =>
+          disableTotpAnyVersion((op, o) => client.call(op, o), opts.contract, { token, code, password: tracker.accounts.get(email)?.password, pace: false }),
+        ) : undefined;
     if (ex?.status !== 200) left.push(`TOTP still enabled on ${email}${ex ? ` (disable answered ${ex.status}${ex.body?.code ? ` ${ex.body.code}` : ''})` : ' (no session or backup code left)'}`);
   }
   let loggedOut = 0;

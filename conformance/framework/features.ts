@@ -1,4 +1,4 @@
-import type { CheckDef, Contract } from './types.ts';
+import type { CallOptions, CheckDef, Contract, Exchange } from './types.ts';
 
 // A released contract is a promise the suite keeps: a check verifies only what the chosen
 // contract (`--contract`) documents. Each check declares the contract features it relies on
@@ -94,4 +94,27 @@ export function hasRequestField(contract: ContractView, operationId: string, fie
  */
 export function withCurrentPassword<T extends Record<string, unknown>>(contract: ContractView, operationId: string, body: T, password: string | undefined): T {
   return password !== undefined && hasRequestField(contract, operationId, 'current_password') ? { ...body, current_password: password } : body;
+}
+
+/**
+ * Turns TOTP off — an undo, not a check: disableTotp with a body built from the chosen contract
+ * (2.0.0: current_password, as the session may be older than x-recent-authentication). A
+ * deployment of another version than the one checked says so — 422 for a current_password it
+ * does not know (1.0.0), 403 reauthentication_required for one it needs (2.0.0) — and is asked
+ * again its way: neither refusal spends the code (both come before the code is checked).
+ */
+export async function disableTotpAnyVersion(
+  call: (operationId: string, opts: CallOptions) => Promise<Exchange>,
+  contract: ContractView | undefined,
+  opts: { token: string; code: string; password: string | undefined } & Omit<CallOptions, 'body' | 'token'>,
+): Promise<Exchange> {
+  const { token, code, password, ...rest } = opts;
+  const body = contract ? withCurrentPassword(contract, 'disableTotp', { code }, password) : { code };
+  const expect = [200, 403, 422, 429];
+  const ex = await call('disableTotp', { ...rest, token, body, expect });
+  if (ex.status === 422 && 'current_password' in body) return call('disableTotp', { ...rest, token, body: { code }, expect });
+  if (ex.status === 403 && ex.body?.code === 'reauthentication_required' && password !== undefined && !('current_password' in body)) {
+    return call('disableTotp', { ...rest, token, body: { code, current_password: password }, expect });
+  }
+  return ex;
 }

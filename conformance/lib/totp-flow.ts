@@ -1,5 +1,5 @@
 import type { Account, CheckContext, Exchange, Session } from '../framework/types.ts';
-import { withCurrentPassword } from '../framework/features.ts';
+import { disableTotpAnyVersion } from '../framework/features.ts';
 import { TOTP_PERIOD_SECONDS, timeStepAt } from './totp.ts';
 import { TotpDevice } from './totp-device.ts';
 
@@ -66,7 +66,7 @@ export async function enableTotp(
     if (me.status !== 200 || me.body?.totp_enabled !== true) return;
     // With the current password: the check may have moved the server clock past the contract's
     // x-recent-authentication window since this session logged in.
-    const off = await ctx.call('disableTotp', { token: session.token, body: withCurrentPassword(ctx.contract, 'disableTotp', { code: (await device.nextCode()).code }, session.account.password) });
+    const off = await disableTotpAnyVersion((op, o) => ctx.call(op, o), ctx.contract, { token: session.token, code: (await device.nextCode()).code, password: session.account.password });
     // 429: still locked (TOTP-06 without a harness); the framework's cleanup lists it.
     if (off.status !== 200 && off.status !== 429) throw new Error(`disableTotp answered ${off.status}`);
   });

@@ -43,6 +43,37 @@ describe('conformance --contract 1.0.0 vs a 1.0.0 reference server (client-ip he
     expect(skipped.every((s) => /: not in contract 1\.0\.0: /u.test(s)), skipped.join('\n')).toBe(true);
     expect(skipped.map((s) => s.split(':')[0]).sort()).toEqual(['HARDENING-05', 'HARDENING-06', 'HARDENING-07', 'KEYS-20', 'KEYS-21', 'NEGATIVE-20']);
     expect(result.leftBehind.filter((l) => /TOTP/u.test(l))).toEqual([]);
+    expect(result.deployedContract).toMatchObject({ match: 'same', served: { version: '1.0.0' } });
     expect(result.exitCode).toBe(0);
+  }, 240_000);
+});
+
+describe('the default contract (2.0.0) vs a 1.0.0 reference server', () => {
+  let ref: RunningReference;
+  beforeAll(async () => {
+    ref = await startReference({ contractPath: V1 });
+  });
+  afterAll(async () => {
+    await ref?.close();
+  });
+
+  it('says at start that the deployment serves 1.0.0 (console and result), and cleanup leaves no TOTP enabled', async () => {
+    const lines: string[] = [];
+    const result = await runConformance({
+      baseUrl: ref.url,
+      only: ['USERS-01', 'totp'],
+      smtpPort: ref.smtpPort,
+      clientIpHeader: ref.clientIpHeader!,
+      harnessUrl: ref.harnessUrl,
+      harnessToken: ref.harnessToken,
+      reportDir: null,
+      log: (line) => lines.push(line),
+    });
+    const hint = lines.findIndex((l) => l.includes('the deployment serves contract 1.0.0; you are checking 2.0.0 — pass --contract 1.0.0'));
+    expect(hint, lines.slice(0, 12).join('\n')).toBeGreaterThanOrEqual(0);
+    expect(hint).toBeLessThan(lines.findIndex((l) => /^\[\s*1\//u.test(l)));
+    expect(result.deployedContract).toMatchObject({ match: 'other-version', served: { version: '1.0.0' }, checked: { version: '2.0.0' } });
+    expect(result.leftBehind.filter((l) => /TOTP still enabled/u.test(l))).toEqual([]);
+    console.log(`2.0.0 vs a 1.0.0 deployment: ${result.summary.fail} fail; left behind:\n  ${result.leftBehind.join('\n  ')}`);
   }, 240_000);
 });
