@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { feature } from '../framework/features.ts';
+import { feature, infoRules } from '../framework/features.ts';
 import type { CheckContext, CheckDef, Contract, ContractOperation } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 import { validValue } from './negative.ts';
@@ -87,6 +87,7 @@ const undeclaredQuery: CheckDef = {
   area,
   level: 'MUST',
   title: 'Query parameters an operation does not declare are ignored (200, not 422), like unknown headers',
+  requires: [infoRules.undeclaredQueryIgnored],
   cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();

@@ -36,7 +36,7 @@ describe('contract features', () => {
 
   it('every check relying on a rule 2.0.0 added is skipped under 1.0.0, and runs under 2.0.0', () => {
     const skippedUnderV1 = allChecks.filter((c) => missingFeatures(c, v1).length).map((c) => c.id).sort();
-    expect(skippedUnderV1).toEqual(['HARDENING-05', 'HARDENING-06', 'HARDENING-07', 'KEYS-20', 'KEYS-21', 'NEGATIVE-20']);
+    expect(skippedUnderV1).toEqual(['HARDENING-05', 'HARDENING-06', 'HARDENING-07', 'KEYS-20', 'KEYS-21', 'NEGATIVE-20', 'NEGATIVE-22']);
     expect(allChecks.filter((c) => missingFeatures(c, v2).length).map((c) => c.id)).toEqual([]);
     expect(notInContract(byId('KEYS-20'), v1)).toBe('not in contract 1.0.0: x-quota on createApiKey');
     expect(notInContract(byId('HARDENING-07'), v1)).toMatch(/^not in contract 1\.0\.0: a password reset revokes API keys/u);

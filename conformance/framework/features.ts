@@ -66,6 +66,13 @@ export const rules = {
   }),
 };
 
+/** Rules stated in the document's `info.description`. */
+const infoSays = (pattern: RegExp) => (c: ContractView): boolean => pattern.test(String(c.document?.info?.description ?? '').replace(/\s+/gu, ' '));
+export const infoRules = {
+  /** 2.0.0 "Text fields": undeclared query parameters are ignored (1.0.0 says nothing of them). */
+  undeclaredQueryIgnored: feature.rule('undeclared query parameters are ignored (info "Text fields")', infoSays(/query parameters that an operation does not declare are ignored/iu)),
+};
+
 export function contractVersion(contract: Pick<Contract, 'document'>): string {
   return String(contract.document?.info?.version ?? 'unversioned');
 }
