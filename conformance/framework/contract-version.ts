@@ -43,7 +43,8 @@ export function describeContract(path: string, dir = RELEASES_DIR): string {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { info?: { title?: string; version?: string } };
   const version = doc.info?.version ?? 'unknown version';
   const released = join(dir, `${version}.json`);
-  const same = existsSync(released) && readFileSync(released, 'utf8') === readFileSync(path, 'utf8');
+  // The same document, whatever its key order or whitespace (canonical digest).
+  const same = existsSync(released) && contractDigest(JSON.parse(readFileSync(released, 'utf8'))) === contractDigest(doc);
   const status = resolve(path) === resolve(released) ? 'released snapshot' : same ? 'identical to the released snapshot' : 'not a released snapshot';
   return `${doc.info?.title ?? 'contract'} ${version} (${path}; ${status})`;
 }
