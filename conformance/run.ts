@@ -230,6 +230,8 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
   annotateEvidence(result, contract); // cited SEC texts and contract pointers, for the reports
   for (const line of consoleSummary(result)) log(line);
+  // Said again next to the verdict: a version mismatch explains the failures above it.
+  if (deployedContract.match === 'other-version' || deployedContract.match === 'same-version') log(`WARNING: ${deployedContract.message}`);
   if (options.harPath) {
     await writeHar(result, options.harPath);
     log(`HAR: ${options.harPath}`);

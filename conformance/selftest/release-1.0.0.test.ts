@@ -72,6 +72,7 @@ describe('the default contract (2.0.0) vs a 1.0.0 reference server', () => {
     const hint = lines.findIndex((l) => l.includes('the deployment serves contract 1.0.0; you are checking 2.0.0 — pass --contract 1.0.0'));
     expect(hint, lines.slice(0, 12).join('\n')).toBeGreaterThanOrEqual(0);
     expect(hint).toBeLessThan(lines.findIndex((l) => /^\[\s*1\//u.test(l)));
+    expect(lines.at(-1)).toMatch(/^WARNING: the deployment serves contract 1\.0\.0; you are checking 2\.0\.0/u); // again next to the verdict
     expect(result.deployedContract).toMatchObject({ match: 'other-version', served: { version: '1.0.0' }, checked: { version: '2.0.0' } });
     expect(result.leftBehind.filter((l) => /TOTP still enabled/u.test(l))).toEqual([]);
     console.log(`2.0.0 vs a 1.0.0 deployment: ${result.summary.fail} fail; left behind:\n  ${result.leftBehind.join('\n  ')}`);
