@@ -54,6 +54,13 @@ describe('contract features', () => {
     expect(ran).toBe(true);
   });
 
+  it('a call to an operation the chosen contract lacks skips the check, naming it', async () => {
+    const check: CheckDef = { id: 'T-02', area: 'api-keys', level: 'MUST', title: 't', run: async (ctx) => void (await ctx.call('deleteEverything')) };
+    const base = testRunnerDeps({ contract: v1 });
+    const [result] = await runChecks([check], { ...base, env: { ...base.env, contract: v1 } });
+    expect(result).toMatchObject({ outcome: 'skip', reason: 'not in contract 1.0.0: operation deleteEverything' });
+  });
+
   it('sends current_password only when the chosen contract has it', () => {
     for (const op of ['disableTotp', 'verifyTotp', 'createApiKey']) {
       expect(withCurrentPassword(v1, op, { code: '123456' }, 'pw')).toEqual({ code: '123456' });

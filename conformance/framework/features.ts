@@ -77,6 +77,10 @@ export function contractVersion(contract: Pick<Contract, 'document'>): string {
   return String(contract.document?.info?.version ?? 'unversioned');
 }
 
+/** Thrown by the client when a check calls an operation the chosen contract lacks: the
+ * runner reports the check SKIPPED with this message, like a declared feature. */
+export class NotInContract extends Error {}
+
 /** Labels of the features `check` requires that `contract` lacks. */
 export function missingFeatures(check: Pick<CheckDef, 'requires'>, contract: ContractView): string[] {
   return (check.requires ?? []).filter((f) => !f.present(contract)).map((f) => f.label);

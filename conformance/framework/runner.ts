@@ -1,5 +1,5 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
-import { notInContract } from './features.ts';
+import { NotInContract, notInContract } from './features.ts';
 import { NotImplemented } from './profiles.ts';
 import { isExclusive, perAddressLimits, runOrder, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
@@ -109,7 +109,7 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
       }),
     ]);
   } catch (error) {
-    if (error instanceof CheckSkipped || error instanceof NotImplemented) skipped = error.message;
+    if (error instanceof CheckSkipped || error instanceof NotImplemented || error instanceof NotInContract) skipped = error.message;
     else if (!(error instanceof CheckFailed)) {
       state.findings.push({ message: `the check stopped: ${(error as Error).message ?? String(error)}`, requirement: check.id });
     }
