@@ -7,6 +7,8 @@ import { AccountPool } from './framework/accounts.ts';
 import { cleanUp } from './framework/cleanup.ts';
 import { ContractClient, type ClientEnv } from './framework/client.ts';
 import { loadContract } from './framework/contract.ts';
+import { compareContracts, fetchDeployedContract } from './framework/contract-version.ts';
+import { notInContract } from './framework/features.ts';
 import { coverageMatrix } from './framework/coverage.ts';
 import { ASSUMED_HASH_MS, estimateParts, formatDuration, jobsHint, type EstimateParts } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
@@ -64,7 +66,9 @@ export function planRun(options: RunOptions): string[] {
   const runnable: CheckDef[] = [];
   for (const c of checks) {
     const missing = (c.needs ?? []).filter((n) => !capabilities[n]);
-    if (missing.length) lines.push(`  SKIP ${c.id.padEnd(12)} ${missing.map((n) => NEED_REASON[n]).join('; ')}`);
+    const absent = notInContract(c, contract);
+    if (absent) lines.push(`  SKIP ${c.id.padEnd(12)} ${absent}`);
+    else if (missing.length) lines.push(`  SKIP ${c.id.padEnd(12)} ${missing.map((n) => NEED_REASON[n]).join('; ')}`);
     else {
       runnable.push(c);
       lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
@@ -141,18 +145,22 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   // failed checks.
   if (options.insecure || options.ca) configureTls({ ...(options.insecure ? { insecure: true } : {}), ...(options.ca ? { ca: options.ca } : {}) });
   await preflight(baseUrl, contract, options.headers);
+  // Which contract does the deployment serve? A version mismatch explains a run of failures.
+  const served = await fetchDeployedContract(baseUrl, options.headers ?? {});
+  const deployedContract = compareContracts(contract.document, served.document, served.url);
   let mail: MailSink | undefined;
   if (options.smtpPort !== undefined) mail = await startMailSink({ host: options.smtpHost ?? '127.0.0.1', port: options.smtpPort });
 
   const capabilities: Record<Need, boolean> = { smtp: !!mail, harness: !!harness, clientIp: !!options.clientIpHeader };
   const checks = selectProfiles(selectChecks(allChecks, options.only, options.skip), options.profiles);
-  const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
+  const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]) && !notInContract(c, contract));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
   const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs };
   const parts = estimateParts(runnable, contract, mode);
   const estimatedMs = parts.totalMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
+  log(`  ${deployedContract.match === 'other-version' || deployedContract.match === 'same-version' ? 'WARNING: ' : ''}${deployedContract.message}`);
   log(`  contract: ${contract.operations.length} operations; ${checks.length} checks in ${AREAS.filter((a) => checks.some((c) => c.area === a)).join(', ') || 'no area'}`);
   log(`  seed: ${options.seed} (generative checks; replay with --seed ${options.seed})`);
   log(`  capabilities: ${Object.entries(capabilities).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
@@ -194,7 +202,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     const { implementation: _ignored, ...cleanupEnv } = env;
     const cleaner = new ContractClient(cleanupEnv, options.clientIpHeader ? ipPool() : 'self', { checkId: 'cleanup' });
     // What the final cleanup could not undo first, then the checks' own cleanups that failed.
-    leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId })));
+    leftBehind.unshift(...(await cleanUp({ client: cleaner, tracker, ...(harness ? { harness } : {}), runId, contract })));
     log(`cleanup done in ${formatDuration(performance.now() - cleanupStarted)}`);
   } finally {
     await mail?.close();
@@ -235,6 +243,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     // A selection of the checks proves no conformance (docs/DECISIONS.md, "What a subset run may claim").
     ...(checks.length < allChecks.length ? { subset: { run: checks.length, of: allChecks.length } } : {}),
     ...(options.strict ? { strict: true } : {}),
+    deployedContract,
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
     exitCode: summary.mustFailed + contractSummary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
@@ -243,6 +252,8 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);
   annotateEvidence(result, contract); // cited SEC texts and contract pointers, for the reports
   for (const line of consoleSummary(result)) log(line);
+  // Said again next to the verdict: a version mismatch explains the failures above it.
+  if (deployedContract.match === 'other-version' || deployedContract.match === 'same-version') log(`WARNING: ${deployedContract.message}`);
   if (options.harPath) {
     await writeHar(result, options.harPath);
     log(`HAR: ${options.harPath}`);

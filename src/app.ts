@@ -5,7 +5,7 @@ import { createApiKeysHandlers } from './api-keys/handlers.ts';
 import { createAuthHandlers } from './auth/handlers.ts';
 import { ShiftableClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { loadContract } from './contract.ts';
+import { loadContract, type Contract } from './contract.ts';
 import { connectDatabase, migrateToLatest } from './db/connect.ts';
 import type { AppContext, AppDeps, AppState, Mailer } from './deps.ts';
 import { problemMiddleware } from './errors/middleware.ts';
@@ -34,6 +34,12 @@ export interface CreateAppOptions {
   mailer?: Mailer;
   /** Where the docs site is served from (default dist/docs; tests point it elsewhere). */
   docsDir?: string;
+  /**
+   * The contract to serve and enforce; default generated/openapi.json. The conformance
+   * self-test builds a 1.0.0 server from openapi/releases/1.0.0.json: what that contract does
+   * not document (x-quota, x-rate-limit-recipient, recent authentication) is not enforced.
+   */
+  contract?: Contract;
 }
 
 export interface BuiltApp {
@@ -51,7 +57,7 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
   const { config } = opts;
   const log = createLogger(config.logLevel);
   const clock = opts.clock ?? new ShiftableClock();
-  const contract = loadContract();
+  const contract = opts.contract ?? loadContract();
   const db = connectDatabase(config.database);
   try {
     await migrateToLatest(db);

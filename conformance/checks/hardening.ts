@@ -1,4 +1,5 @@
 import type { CheckContext, CheckDef, Client, Exchange } from '../framework/types.ts';
+import { feature, rules, withCurrentPassword } from '../framework/features.ts';
 import { createKey } from '../lib/key-flow.ts';
 import { expectProblem, retryAfterSeconds } from '../lib/problems.ts';
 import { confirmReset, requestResetMail } from '../lib/reset-flow.ts';
@@ -58,6 +59,7 @@ const failureBudgetRace: CheckDef = {
   level: 'MUST',
   title: 'x-rate-limit-failures holds under concurrency: limit + 20 parallel wrong passwords for one account from many addresses get at most `limit` 401s, the rest 429 (SEC 7)',
   needs: ['clientIp'],
+  requires: [feature.extension('x-rate-limit-failures', 'login')],
   cost: { register: 1 },
   hashes: 101, // limit wrong passwords (unpaced, from many addresses) and the registration
   // limit + 20 concurrent password hashes fill the deployment's hashing queue: a check running
@@ -115,6 +117,7 @@ const totpLockoutRace: CheckDef = {
   level: 'MUST',
   title: 'x-totp-lockout holds under concurrency: 15 parallel wrong codes to disableTotp get at most max_failures 422s, the rest 429 totp_locked, and TOTP is locked afterwards (SEC 15)',
   owns: {}, // TOTP stays locked on it: never given back
+  requires: [feature.extension('x-totp-lockout')],
   timeoutMs: 180_000,
   async run(ctx: CheckContext) {
     const raw = ctx.contract.document?.['x-totp-lockout'] as { max_failures?: unknown; lock_seconds?: unknown } | undefined;
@@ -138,7 +141,7 @@ const totpLockoutRace: CheckDef = {
     if (ctx.harness) {
       // Leave the account clean: wait the lock out on the server clock and disable TOTP.
       await ctx.harness.advanceClock((retryAfterSeconds(right) ?? lockSeconds) + 1);
-      const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
+      const off = await ctx.call('disableTotp', { token: session.token, body: withCurrentPassword(ctx.contract, 'disableTotp', { code: (await device.nextCode()).code }, session.account.password) });
       ctx.expect(off.status === 200, `disableTotp once the lock passed: expected 200, got ${off.status}`, off);
     }
   },
@@ -150,6 +153,10 @@ const recentAuthentication: CheckDef = {
   level: 'MUST',
   title: 'x-recent-authentication: with a session older than the window, createApiKey, verifyTotp and disableTotp answer 403 reauthentication_required, a wrong current_password 403 invalid_current_password, the right one succeeds',
   needs: ['harness'],
+  requires: [
+    feature.extension('x-recent-authentication'),
+    ...['createApiKey', 'verifyTotp', 'disableTotp'].map((op) => feature.requestField(op, 'current_password')),
+  ],
   cost: { register: 1, login: 1 },
   timeoutMs: 180_000,
   async run(ctx: CheckContext) {
@@ -191,6 +198,7 @@ const resetRecipientBudget: CheckDef = {
   level: 'MUST',
   title: 'x-rate-limit-recipient: beyond the per-address budget a reset request gets the same 200 but neither mails nor voids the live token',
   needs: ['smtp'],
+  requires: [feature.extension('x-rate-limit-recipient', 'requestPasswordReset')],
   cost: { register: 1, 'password-reset-request': 4, 'password-reset-confirm': 1 },
   timeoutMs: 240_000,
   async run(ctx: CheckContext) {
@@ -220,6 +228,7 @@ const resetRevokesKeys: CheckDef = {
   title: 'A password reset revokes every API key of the account (a key minted with a stolen session does not outlive the reset)',
   needs: ['smtp'],
   cost: { 'password-reset-request': 1, 'password-reset-confirm': 1 },
+  requires: [rules.resetRevokesApiKeys],
   owns: { mails: 1 }, // not given back: it had an API key (KEYS-20 fills the quota of a pooled account)
   async run(ctx: CheckContext) {
     const session = await ctx.accounts.own({ mails: 1 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CheckContext, CheckDef, ContractOperation } from '../framework/types.ts';
+import { feature, infoRules } from '../framework/features.ts';
+import type { CheckContext, CheckDef, Contract, ContractOperation } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 import { validValue } from './negative.ts';
 
@@ -21,19 +22,25 @@ function secured(op: ContractOperation): boolean {
 }
 
 /** Top-level body properties whose schema refuses a NUL but accepts ordinary text. */
-function guardedTextFields(ctx: CheckContext, op: ContractOperation): string[] {
-  const schema = ctx.contract.resolve(op.requestSchema) as Json | undefined;
+function guardedTextFields(contract: Contract, op: ContractOperation): string[] {
+  const schema = contract.resolve(op.requestSchema) as Json | undefined;
   const properties = (schema?.['properties'] as Record<string, unknown> | undefined) ?? {};
   return Object.entries(properties)
-    .filter(([, prop]) => ctx.contract.validate(prop, FINE_TEXT).valid && !ctx.contract.validate(prop, CONTROL_TEXT).valid)
+    .filter(([, prop]) => contract.validate(prop, FINE_TEXT).valid && !contract.validate(prop, CONTROL_TEXT).valid)
     .map(([name]) => name);
 }
+
+/** 2.0.0's "Text fields" rule: some request schema refuses control characters in a name. */
+const namesRefuseControlCharacters = feature.rule('a request schema refusing control characters in names', (contract) =>
+  contract.operations.some((op) => op.requestSchema !== undefined && guardedTextFields(contract as Contract, op).length > 0),
+);
 
 const controlCharacters: CheckDef = {
   id: 'NEGATIVE-20',
   area,
   level: 'MUST',
   title: 'A NUL (or other control character) in a name answers 422 validation_failed pointing at the field, never a 5xx (names are patterned in the contract)',
+  requires: [namesRefuseControlCharacters],
   cost: { register: 2 }, // two refused registrations; the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();
@@ -42,7 +49,7 @@ const controlCharacters: CheckDef = {
       if (!op.requestSchema || !op.statuses.includes(422)) continue;
       const base = validValue(ctx, op.requestSchema) as Json | undefined;
       if (!base) continue;
-      let fields = guardedTextFields(ctx, op);
+      let fields = guardedTextFields(ctx.contract, op);
       if (!ctx.options.clientIpHeader && op.rateLimit?.key === 'ip') fields = fields.slice(0, 1);
       for (const name of fields) {
         const body = { ...base, [name]: CONTROL_TEXT };
@@ -56,7 +63,6 @@ const controlCharacters: CheckDef = {
       }
     }
     ctx.note(`${sent} names with a NUL sent`);
-    ctx.require(sent > 0, 'no request schema of the contract guards a text field against control characters');
   },
 };
 
@@ -81,6 +87,7 @@ const undeclaredQuery: CheckDef = {
   area,
   level: 'MUST',
   title: 'Query parameters an operation does not declare are ignored (200, not 422), like unknown headers',
+  requires: [infoRules.undeclaredQueryIgnored],
   cost: {}, // the shared session
   async run(ctx: CheckContext) {
     const { token } = await ctx.accounts.shared();

@@ -1,3 +1,4 @@
+import { feature } from '../framework/features.ts';
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 
@@ -15,7 +16,8 @@ function quotaLimit(ctx: CheckContext, operationId: string): number {
   const op = ctx.contract.operation(operationId);
   const item = ctx.contract.document.paths[op.path][op.method.toLowerCase()];
   const limit = item?.['x-quota']?.limit;
-  ctx.require(Number.isInteger(limit) && limit >= 1, `${operationId} has no x-quota.limit in the contract`);
+  // Presence is a declared feature (a contract without x-quota skips the check); a malformed one is a contract bug.
+  ctx.require(Number.isInteger(limit) && limit >= 1, `${operationId}: x-quota.limit is not an integer ≥ 1 in the contract`);
   if (limit > MAX_AFFORDABLE) ctx.skip(`${operationId}: x-quota.limit ${limit} is over the ${MAX_AFFORDABLE} requests this check affords`);
   return limit as number;
 }
@@ -27,6 +29,7 @@ function quotaCheck(id: string, operationId: string, what: string, body: (i: num
     level: 'MUST',
     title: `${what}: one past the contract's x-quota.limit per account answers 409 limit_reached`,
     owns: {},
+    requires: [feature.extension('x-quota', operationId)],
     async run(ctx: CheckContext) {
       const limit = quotaLimit(ctx, operationId);
       const { token } = await ctx.accounts.own();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { feature } from '../framework/features.ts';
 import type { CheckContext, CheckDef, Client, ContractOperation, Exchange, RateLimitPolicy } from '../framework/types.ts';
 import { parseRateLimit } from '../framework/pacer.ts';
 import { expectProblem, retryAfterSeconds } from '../lib/problems.ts';
@@ -183,6 +184,7 @@ const accountFailures: CheckDef = {
   level: 'MUST',
   title: 'Failed logins are limited per account whatever the address: after the x-rate-limit-failures limit even the right password → 429; other accounts unaffected (SEC 7)',
   cost: { register: 1, login: 103 },
+  requires: [feature.extension('x-rate-limit-failures', 'login')],
   owns: { session: false },
   skipsAlone: true, // neither a client-ip header nor the harness: skipped (see below)
   timeoutMs: 600_000,

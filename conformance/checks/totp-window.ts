@@ -1,4 +1,5 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
+import { disableTotpAnyVersion, feature } from '../framework/features.ts';
 import { expectProblem, expectStatusSoft } from '../lib/problems.ts';
 import { timeStepAt, totpForStep } from '../lib/totp.ts';
 import { attemptLogin, deviceFor, enableTotp, quietStep, stepFloor } from '../lib/totp-flow.ts';
@@ -43,7 +44,7 @@ const neighbourSteps: CheckDef = {
     ctx.defer(`disable TOTP of ${session.account.email}`, async () => {
       const code = backup[backup.length - 1];
       if (!code) throw new Error('verify returned no backup code to disable TOTP with');
-      const off = await ctx.call('disableTotp', { token: session.token, body: { code, current_password: session.account.password } });
+      const off = await disableTotpAnyVersion((op, o) => ctx.call(op, o), ctx.contract, { token: session.token, code, password: session.account.password });
       if (off.status !== 200) throw new Error(`disableTotp answered ${off.status}`);
     });
     const early = await attemptLogin(ctx, session.account, totpForStep(secret, step + 1));
@@ -57,6 +58,7 @@ const rightCodeResets: CheckDef = {
   level: 'MUST',
   title: 'A right TOTP code resets the failure count: max_failures-1 wrong codes, a right one at login, max_failures-1 wrong codes again leave TOTP unlocked (SEC 15)',
   cost: { login: 1 },
+  requires: [feature.extension('x-totp-lockout')],
   owns: { giveBack: true },
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
@@ -87,6 +89,7 @@ const verifyCounts: CheckDef = {
   area,
   level: 'MUST',
   title: 'Failed verifies count towards the TOTP lockout: max_failures wrong codes at verify lock it, a right code then answers 429 totp_locked (SEC 15)',
+  requires: [feature.extension('x-totp-lockout')],
   owns: {},
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
@@ -104,7 +107,7 @@ const verifyCounts: CheckDef = {
     if (locked.status === 200) {
       // TOTP got enabled: leave the account as found.
       ctx.defer(`disable TOTP of ${session.account.email}`, async () => {
-        const off = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
+        const off = await disableTotpAnyVersion((op, o) => ctx.call(op, o), ctx.contract, { token: session.token, code: (await device.nextCode()).code, password: session.account.password });
         if (off.status !== 200) throw new Error(`disableTotp answered ${off.status}`);
       });
     }

@@ -1,4 +1,5 @@
 import { wrongPassword } from '../framework/accounts.ts';
+import { feature, withCurrentPassword } from '../framework/features.ts';
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem, expectStatusSoft, retryAfterSeconds } from '../lib/problems.ts';
 import { decodeQrDataUrl } from '../lib/qr.ts';
@@ -188,6 +189,7 @@ const lockout: CheckDef = {
   level: 'MUST',
   title: 'x-totp-lockout: max_failures wrong TOTP codes in a row (login and disable together) lock TOTP checks for lock_seconds: 429 totp_locked with Retry-After, even for a right code (SEC 15)',
   cost: { login: 2 },
+  requires: [feature.extension('x-totp-lockout')],
   owns: {},
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
@@ -220,7 +222,7 @@ const lockout: CheckDef = {
     // The clock only moves forward: moving it back would keep windows opened meanwhile open.
     await ctx.harness.advanceClock((retry ?? lockSeconds) + 1);
     // The lock outlasts x-recent-authentication: the session is no longer a recent login.
-    const after = await ctx.call('disableTotp', { token: session.token, body: { code: (await device.nextCode()).code, current_password: session.account.password } });
+    const after = await ctx.call('disableTotp', { token: session.token, body: withCurrentPassword(ctx.contract, 'disableTotp', { code: (await device.nextCode()).code }, session.account.password) });
     expectStatusSoft(ctx, after, 200, 'a right code once Retry-After has passed (harness clock)');
   },
 };

@@ -1,4 +1,5 @@
 import type { CheckContext, CheckDef } from '../framework/types.ts';
+import { contractVersion, infoRules } from '../framework/features.ts';
 import { expectProblem } from '../lib/problems.ts';
 
 // GET / PATCH /users/me (SECURITY.md 26: no mass assignment).
@@ -28,7 +29,9 @@ const currentUser: CheckDef = {
     ctx.expect(ex.body?.email === session.account.email, `email: expected ${session.account.email}, got ${ex.body?.email}`, ex);
     ctx.expect(ex.body?.full_name === session.account.fullName, `full_name: expected ${session.account.fullName}, got ${ex.body?.full_name}`, ex);
     ctx.expect(ex.body?.is_active === true && ex.body?.totp_enabled === false, 'is_active should be true and totp_enabled false', ex);
-    // No operation declares query parameters; an undeclared one (a cache-buster) is ignored.
+    // No operation declares query parameters; an undeclared one (a cache-buster) is ignored —
+    // a rule 2.0.0 states ("Text fields"); 1.0.0 promises nothing about it.
+    if (!infoRules.undeclaredQueryIgnored.present(ctx.contract)) return ctx.note(`undeclared query parameter not tried: ${infoRules.undeclaredQueryIgnored.label} is not in contract ${contractVersion(ctx.contract)}`);
     const busted = await ctx.request('GET', '/users/me?_=1700000000', { token: session.token });
     ctx.expect(busted.status === 200 && busted.body?.id === session.account.id, `GET /users/me?_=1700000000 (an undeclared query parameter is ignored): expected 200 with the account, got ${busted.status}`, busted);
   },

@@ -3,6 +3,9 @@ import { cleanUp } from './cleanup.ts';
 import type { ContractClient } from './client.ts';
 import { fakeExchange } from './test-runner-deps.ts';
 import { Tracker } from './tracker.ts';
+import { join } from 'node:path';
+import { loadContract } from './contract.ts';
+import { RELEASES_DIR } from './contract-version.ts';
 import type { CallOptions } from './types.ts';
 
 // The cleanup after a run: it undoes through the public API, and never waits out a window for
@@ -40,5 +43,51 @@ describe('cleanUp', () => {
     expect(calls.filter((c) => c.operationId === 'logout').every((c) => c.pace === false)).toBe(true);
     expect(left.some((l) => l.includes('API key'))).toBe(false);
     expect(left).toContain('1 session(s) not logged out: their rate-limit budget was spent (they expire at their exp)');
+  });
+
+  // A deployment of another version than the one checked: TOTP must still be turned off.
+  // 2.0.0 server: a session older than x-recent-authentication needs current_password (403
+  // reauthentication_required without it); 1.0.0 server: current_password is an unknown
+  // property (422 validation_failed).
+  const totpCase = async (chosen: string, server: '1.0.0' | '2.0.0') => {
+    const tracker = new Tracker();
+    const bodies: Array<Record<string, unknown>> = [];
+    let n = 100;
+    const client = {
+      async call(operationId: string, opts: CallOptions = {}) {
+        n += 1;
+        let ex;
+        if (operationId === 'disableTotp') {
+          const body = opts.body as Record<string, unknown>;
+          bodies.push(body);
+          ex =
+            server === '1.0.0' && 'current_password' in body
+              ? fakeExchange(operationId, 422, { code: 'validation_failed' }, opts, n)
+              : server === '2.0.0' && !('current_password' in body)
+                ? fakeExchange(operationId, 403, { code: 'reauthentication_required' }, opts, n)
+                : fakeExchange(operationId, 200, {}, opts, n);
+        } else ex = fakeExchange(operationId, 200, {}, opts, n);
+        tracker.observe(ex);
+        return ex;
+      },
+    } as unknown as ContractClient;
+    tracker.addAccount({ id: 'u1', email: 'a@example.com', password: 'pw-123456789012345', fullName: 'A' });
+    tracker.observe(fakeExchange('login', 200, { access_token: 'old-session', user: { email: 'a@example.com' } }, { body: { email: 'a@example.com' } }, 1));
+    tracker.observe(fakeExchange('verifyTotp', 200, { backup_codes: ['aaaa1111', 'bbbb2222'] }, { token: 'old-session' }, 2));
+    const left = await cleanUp({ client, tracker, runId: 'r1', contract: loadContract(join(RELEASES_DIR, `${chosen}.json`)) });
+    return { left, bodies };
+  };
+
+  it.each([
+    ['2.0.0', '1.0.0'],
+    ['1.0.0', '2.0.0'],
+    ['2.0.0', '2.0.0'],
+    ['1.0.0', '1.0.0'],
+  ] as const)('turns TOTP off when checking %s against a %s deployment', async (chosen, server) => {
+    const { left, bodies } = await totpCase(chosen, server);
+    expect(left.filter((l) => l.includes('TOTP'))).toEqual([]);
+    // Built from the chosen contract first: current_password only where it documents one.
+    expect('current_password' in bodies[0]!).toBe(chosen === '2.0.0');
+    expect(bodies.length).toBe(chosen === server ? 1 : 2);
   });
 });

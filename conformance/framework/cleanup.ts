@@ -1,6 +1,7 @@
 import type { ContractClient } from './client.ts';
 import type { Tracker } from './tracker.ts';
-import type { Exchange, Harness } from './types.ts';
+import { disableTotpAnyVersion } from './features.ts';
+import type { Contract, Exchange, Harness } from './types.ts';
 
 // After the checks: undo through the public API what the run created — revoke its API keys,
 // disable TOTP (with a backup code the suite was shown), log its sessions out — and list what
@@ -11,6 +12,8 @@ export async function cleanUp(opts: {
   tracker: Tracker;
   harness?: Harness;
   runId: string;
+  /** The chosen contract: disableTotp's body is built from it (current_password or not). */
+  contract?: Pick<Contract, 'document' | 'operations'>;
 }): Promise<string[]> {
   const { client, tracker } = opts;
   const left: string[] = [];
@@ -50,7 +53,9 @@ export async function cleanUp(opts: {
   for (const [email, totp] of tracker.totp) {
     if (!totp.enabled) continue;
     const code = totp.backupCodes.pop();
-    const ex = code ? await withSession(email, (token) => client.call('disableTotp', { body: { code }, token, pace: false, expect: [200, 429] })) : undefined;
+    const ex = code ? await withSession(email, (token) =>
+          disableTotpAnyVersion((op, o) => client.call(op, o), opts.contract, { token, code, password: tracker.accounts.get(email)?.password, pace: false }),
+        ) : undefined;
     if (ex?.status !== 200) left.push(`TOTP still enabled on ${email}${ex ? ` (disable answered ${ex.status}${ex.body?.code ? ` ${ex.body.code}` : ''})` : ' (no session or backup code left)'}`);
   }
   let loggedOut = 0;

@@ -1,4 +1,5 @@
 import type { Pacer, PacerKeys } from './pacer.ts';
+import { contractVersion, NotInContract } from './features.ts';
 import { Implementation } from './profiles.ts';
 import type { Tracker } from './tracker.ts';
 import { send } from './transport.ts';
@@ -41,6 +42,10 @@ export class ContractClient implements Client {
   ) {}
 
   call(operationId: string, opts: CallOptions = {}): Promise<Exchange> {
+    // A check built for another contract version: not a failure of the deployment (features.ts).
+    if (!this.env.contract.operations.some((o) => o.operationId === operationId)) {
+      return Promise.reject(new NotInContract(`not in contract ${contractVersion(this.env.contract)}: operation ${operationId}`));
+    }
     const op = this.env.contract.operation(operationId);
     return this.exchange(op, { allowed: [op.method] }, op.method, fillPath(op, opts.params ?? {}), opts);
   }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCli, UsageError } from '../cli-args.ts';
-import { availableVersions, describeContract, RELEASES_DIR, resolveContract } from './contract-version.ts';
+import { availableVersions, compareContracts, contractDigest, describeContract, RELEASES_DIR, resolveContract } from './contract-version.ts';
+import { readFileSync } from 'node:fs';
 
 // `--contract` takes a released version or a path, and the suite names the version it checks.
 
@@ -58,4 +59,26 @@ describe('--contract VERSION|PATH', () => {
     expect(unreachable.out).toContain('checking against Quazzar Space Authentication API 1.0.0');
     expect(unreachable.out).toContain('released snapshot');
   }, 90_000);
+
+  it('compares the contract the deployment publishes with the one checked, and says which --contract to pass', () => {
+    const read = (v: string) => JSON.parse(readFileSync(join(RELEASES_DIR, `${v}.json`), 'utf8')) as Record<string, unknown>;
+    const [v1, v2] = [read('1.0.0'), read('2.0.0')];
+    const other = compareContracts(v2, v1, 'http://x/openapi.json');
+    expect(other).toMatchObject({ match: 'other-version', served: { version: '1.0.0' }, checked: { version: '2.0.0' } });
+    expect(other.message).toContain('the deployment serves contract 1.0.0; you are checking 2.0.0 — pass --contract 1.0.0');
+    expect(compareContracts(v1, v1, 'http://x/openapi.json')).toMatchObject({ match: 'same' });
+    // Key order and whitespace are not a difference (the server serialises its own way).
+    const reordered = Object.fromEntries(Object.entries(v1).reverse());
+    expect(contractDigest(reordered)).toBe(contractDigest(v1));
+    expect(compareContracts(v1, reordered, 'http://x/openapi.json').match).toBe('same');
+    const edited = { ...v1, info: { ...(v1['info'] as object), description: 'edited' } };
+    const sameVersion = compareContracts(v1, edited, 'http://x/openapi.json');
+    expect(sameVersion.match).toBe('same-version');
+    expect(sameVersion.message).toMatch(/serves 1\.0\.0 too, but another document/u);
+    const unknown = compareContracts(v2, { ...v1, info: { version: '7.1.0' } }, 'http://x/openapi.json');
+    expect(unknown.message).toMatch(/serves contract 7\.1\.0; you are checking 2\.0\.0 — no released 7\.1\.0 ships with this suite: pass --contract <its bundled contract file>/u);
+    const none = compareContracts(v2, undefined, 'http://x/openapi.json');
+    expect(none).toMatchObject({ match: 'unpublished' });
+    expect(none.message).toMatch(/publishes no contract at http:\/\/x\/openapi\.json/u);
+  });
 });

@@ -1,4 +1,5 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
+import { NotInContract, notInContract } from './features.ts';
 import { NotImplemented } from './profiles.ts';
 import { isExclusive, perAddressLimits, runOrder, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
@@ -74,6 +75,9 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
 export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckResult> {
   const started = performance.now();
   const base = { id: check.id, area: check.area, level: check.level, title: check.title, ...(check.needs ? { needs: check.needs } : {}) };
+  // What the chosen contract does not promise is not checked (features.ts).
+  const absent = notInContract(check, deps.contract);
+  if (absent) return { ...base, outcome: 'skip', reason: absent, findings: [], notes: [], exchangeIds: [], durationMs: 0 };
   const missing = (check.needs ?? []).filter((need) => !deps.capabilities[need]);
   if (missing.length) {
     return { ...base, outcome: 'skip', reason: missing.map((n) => NEED_REASON[n]).join('; '), findings: [], notes: [], exchangeIds: [], durationMs: 0 };
@@ -106,7 +110,7 @@ export async function runOne(check: CheckDef, deps: RunnerDeps): Promise<CheckRe
       }),
     ]);
   } catch (error) {
-    if (error instanceof CheckSkipped || error instanceof NotImplemented) skipped = error.message;
+    if (error instanceof CheckSkipped || error instanceof NotImplemented || error instanceof NotInContract) skipped = error.message;
     else if (!(error instanceof CheckFailed)) {
       state.findings.push({ message: `the check stopped: ${(error as Error).message ?? String(error)}`, requirement: check.id });
     }

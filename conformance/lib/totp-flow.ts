@@ -1,4 +1,5 @@
 import type { Account, CheckContext, Exchange, Session } from '../framework/types.ts';
+import { disableTotpAnyVersion } from '../framework/features.ts';
 import { TOTP_PERIOD_SECONDS, timeStepAt } from './totp.ts';
 import { TotpDevice } from './totp-device.ts';
 
@@ -69,7 +70,7 @@ export async function enableTotp(
     // server accepts now, and the next one is up to 30 s away without a harness (SEC 16: a
     // backup code disables TOTP too). A TOTP code only when no backup code is left or it is
     // refused.
-    const disable = (code: string) => ctx.call('disableTotp', { token: session.token, body: { code, current_password: session.account.password }, expect: [200, 422, 429] });
+    const disable = (code: string) => disableTotpAnyVersion((op, o) => ctx.call(op, o), ctx.contract, { token: session.token, code, password: session.account.password });
     const backup = backupCodes.pop();
     let off = backup ? await disable(backup) : undefined;
     if (!off || off.status === 422) off = await disable((await device.nextCode()).code);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { parseContract } from '../../src/contract.ts';
 
 // The reference server, in-process on port 0, configured the way the self-tests need it:
 // harness on, SMTP to the suite's sink port, fast scrypt, in-memory SQLite, and (unless told
@@ -29,7 +31,8 @@ import { freePort } from './free-port.ts';
 export { freePort };
 
 /** `scryptLogN`: 10 (fast) unless told; 15 is the server's own default (production-like). */
-export async function startReference(opts: { trustClientIpHeader?: boolean; scryptLogN?: number } = {}): Promise<RunningReference> {
+/** `contractPath`: serve and enforce another bundled contract (a released snapshot, e.g. 1.0.0). */
+export async function startReference(opts: { trustClientIpHeader?: boolean; scryptLogN?: number; contractPath?: string } = {}): Promise<RunningReference> {
   const trust = opts.trustClientIpHeader ?? true;
   const smtpPort = await freePort();
   const harnessToken = randomBytes(24).toString('base64url');
@@ -48,8 +51,11 @@ export async function startReference(opts: { trustClientIpHeader?: boolean; scry
     LOG_LEVEL: 'silent',
     HARNESS_TOKEN: harnessToken,
     VALIDATE_RESPONSES: 'false',
+    // A contract documenting no 503 on the hashing operations (1.0.0) is served without
+    // shedding hashing load: requests wait for a slot instead.
+    ...(opts.contractPath && !documentsHashingBusy(opts.contractPath) ? { HASH_QUEUE_MAX: '10000' } : {}),
   });
-  const built = await createApp({ config });
+  const built = await createApp({ config, ...(opts.contractPath ? { contract: parseContract(JSON.parse(readFileSync(opts.contractPath, 'utf8')) as Record<string, unknown>) } : {}) });
   const server: Server = built.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
@@ -67,4 +73,10 @@ export async function startReference(opts: { trustClientIpHeader?: boolean; scry
       await built.close();
     },
   };
+}
+
+/** Whether the contract documents 503 on login (the hashing cap's load shedding, 2.0.0). */
+function documentsHashingBusy(contractPath: string): boolean {
+  const doc = JSON.parse(readFileSync(contractPath, 'utf8')) as { paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+  return doc.paths?.['/auth/login']?.['post']?.responses?.['503'] !== undefined;
 }

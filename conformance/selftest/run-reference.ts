@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { resolveContract } from '../framework/contract-version.ts';
 import { planRun, runConformance } from '../run.ts';
 import { startReference } from './reference-server.ts';
 
@@ -9,6 +10,7 @@ import { startReference } from './reference-server.ts';
 // `--scrypt-log-n 15` (or SCRYPT_LOG_N=15) hashes passwords as a newcomer's `npm start` does
 // (the server's default) instead of the self-tests' fast 2^10; the closing line counts the
 // run's password-hashing calls, the hash cost the preflight measured and the estimate.
+// `--contract 1.0.0` builds the server from that released snapshot and checks it against it.
 
 const { values } = parseArgs({
   options: {
@@ -21,13 +23,15 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     'scrypt-log-n': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    contract: { type: 'string' },
   },
 });
 
 const list = (raw: string | undefined): string[] | undefined => (raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 const trust = !values['no-client-ip'];
 const scryptLogN = Number(values['scrypt-log-n'] ?? process.env['SCRYPT_LOG_N'] ?? 10);
-const ref = await startReference({ trustClientIpHeader: trust, scryptLogN });
+const contractPath = values.contract ? resolveContract(values.contract) : undefined;
+const ref = await startReference({ trustClientIpHeader: trust, scryptLogN, ...(contractPath ? { contractPath } : {}) });
 try {
   const only = list(values.only);
   const skip = list(values.skip);
@@ -44,6 +48,7 @@ try {
   const options = {
     interrupt: interrupt.signal,
     baseUrl: ref.url,
+    ...(contractPath ? { contractPath } : {}),
     tokenSigningKey: ref.tokenSigningKey,
     smtpPort: ref.smtpPort,
     ...(trust ? { clientIpHeader: ref.clientIpHeader! } : {}),

@@ -35,10 +35,13 @@ export function startPasswordResetInBackground(deps: AppDeps, email: string): vo
  * address belongs to an active account.
  */
 export async function startPasswordReset(deps: AppDeps, email: string): Promise<void> {
-  const budget = recipientBudgetOf(deps);
-  const limit = budget.limit * deps.config.rateLimitMultiplier;
-  const spent = await deps.limiter.consume(budget.policy, budgetKey('account', normalizeEmail(email)), limit, budget.window_seconds * 1000);
-  if (!spent.allowed) return;
+  // A contract without x-rate-limit-recipient (1.0.0) promises no per-recipient budget.
+  if (deps.contract.operation('requestPasswordReset').raw['x-rate-limit-recipient'] !== undefined) {
+    const budget = recipientBudgetOf(deps);
+    const limit = budget.limit * deps.config.rateLimitMultiplier;
+    const spent = await deps.limiter.consume(budget.policy, budgetKey('account', normalizeEmail(email)), limit, budget.window_seconds * 1000);
+    if (!spent.allowed) return;
+  }
   const user = await findUserByEmail(deps.db, email);
   // A deactivated account could not log in with a new password anyway: send it nothing.
   if (user === undefined || !user.is_active) return;

@@ -15,6 +15,8 @@ export function quotaOf(contract: Contract, operationId: string): number {
  * overshoot by the number of requests in flight (read committed), never more.
  */
 export async function enforceQuota(contract: Contract, operationId: string, owned: Knex.QueryBuilder, what: string): Promise<void> {
+  // A contract without x-quota on the operation (1.0.0) promises no quota.
+  if (contract.operation(operationId).raw['x-quota'] === undefined) return;
   const limit = quotaOf(contract, operationId);
   const rows = (await owned.count({ n: '*' })) as { n: number | string }[];
   if (Number(rows[0]?.n ?? 0) >= limit) {
