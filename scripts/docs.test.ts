@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANGES_PAGE, changesDocument, docsAreFresh, listOperations, PAGES, projectRoot, rateLimitOverview, withRateLimitOverview, type OpenApiDocument } from './docs.ts';
+import { CHANGES_PAGE, changesDocument, docsAreFresh, listOperations, PAGES, projectRoot, rateLimitOverview, withOverviews, type OpenApiDocument } from './docs.ts';
 
 const contract = (): OpenApiDocument =>
   JSON.parse(readFileSync(path.join(projectRoot, 'generated/openapi.json'), 'utf8')) as OpenApiDocument;
@@ -46,7 +46,7 @@ describe('rate-limit overview', () => {
   it('appends to info.description of a copy and leaves the contract untouched', () => {
     const doc = contract();
     const before = JSON.stringify(doc);
-    const copy = withRateLimitOverview(doc);
+    const copy = withOverviews(doc);
     expect(JSON.stringify(doc)).toBe(before);
     expect(copy.info.description?.startsWith(doc.info.description?.trimEnd() ?? '')).toBe(true);
     expect(copy.info.description).toContain('## Rate limits by operation');
