@@ -18,6 +18,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { releasedVersions, RELEASES_DIR } from './contract-diff/bundle.ts';
+import { renderChangelog } from './contract-diff/release.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const redoclyCli = path.join(projectRoot, 'node_modules/@redocly/cli/bin/cli.js');
@@ -55,11 +57,14 @@ export const PAGES = [
   { source: 'generated/harness.json', output: 'harness.html', label: 'Conformance harness' },
 ] as const;
 
-/** The "Changes" page: CHANGELOG.md (written by `npm run contract:release`) rendered by Redoc
- * as the description of an operation-less document, so it looks like the rest of the site.
- * Stacked layout: with no operations, Redoc's right column (request samples) would stay empty
- * and squeeze the change tables into the middle 40 % of the screen. */
-export const CHANGES_PAGE = { source: 'CHANGELOG.md', output: 'changes.html', label: 'Changes' } as const;
+/** The "Changes" page: the changelog rendered by Redoc as the description of an
+ * operation-less document, so it looks like the rest of the site. Its text is what
+ * `npm run contract:release` writes to CHANGELOG.md (renderChangelog), rendered at build time
+ * from the snapshots in openapi/releases/ and the contract being published, so its
+ * "Unreleased" section is never older than the contract (CHANGELOG.md's is as old as the last
+ * release). Stacked layout: with no operations, Redoc's right column (request samples) would
+ * stay empty and squeeze the change tables into the middle 40 % of the screen. */
+export const CHANGES_PAGE = { source: 'openapi/releases/', output: 'changes.html', label: 'Changes' } as const;
 
 /** Every page of the site, in the order of the link bar. */
 export const SITE = [...PAGES, CHANGES_PAGE] as const;
@@ -73,6 +78,17 @@ export function changesDocument(changelog: string, version: string): OpenApiDocu
     info: { title: 'Quazzar Space API — contract changes', version, description: body },
     paths: {},
   };
+}
+
+/** The Changes page's document for the contract being published (generated/openapi.json). */
+export function changesPageDocument(current: OpenApiDocument): OpenApiDocument {
+  return changesDocument(renderChangelog(current), String(current.info['version'] ?? ''));
+}
+
+/** The files a page is built from: it is stale when any of them is newer. */
+export function pageSources(page: (typeof SITE)[number]): string[] {
+  if (page.output !== CHANGES_PAGE.output) return [path.join(projectRoot, page.source)];
+  return [path.join(projectRoot, PAGES[0].source), ...releasedVersions().map((version) => path.join(RELEASES_DIR, `${version}.json`))];
 }
 
 /**
@@ -292,10 +308,8 @@ export async function buildDocs(outDir = path.join(projectRoot, 'dist/docs')): P
       await buildPage(work, input, output, page.output, doc.info.title);
       built.push({ source: page.source, output, bytes: statSync(output).size, doc });
     }
-    const changelog = path.join(projectRoot, CHANGES_PAGE.source);
-    if (!existsSync(changelog)) throw new Error(`${CHANGES_PAGE.source} is missing: run \`npm run contract:release -- --changelog\``);
-    const version = String(built[0]?.doc.info['version'] ?? '');
-    const doc = changesDocument(readFileSync(changelog, 'utf8'), version);
+    if (releasedVersions().length === 0) throw new Error(`${CHANGES_PAGE.source} has no released snapshot: run \`npm run contract:release\``);
+    const doc = changesPageDocument(built[0]!.doc);
     const input = path.join(work, 'changes.json');
     writeFileSync(input, JSON.stringify(doc));
     const output = path.join(outDir, CHANGES_PAGE.output);
@@ -307,12 +321,13 @@ export async function buildDocs(outDir = path.join(projectRoot, 'dist/docs')): P
   }
 }
 
-/** True when every page exists and is newer than the contract it was built from. */
+/** True when every page exists and is newer than every file it was built from. */
 export function docsAreFresh(outDir = path.join(projectRoot, 'dist/docs')): boolean {
-  return [...PAGES, CHANGES_PAGE].every((page) => {
+  return SITE.every((page) => {
     const output = path.join(outDir, page.output);
-    const source = path.join(projectRoot, page.source);
-    return existsSync(output) && existsSync(source) && statSync(output).mtimeMs > statSync(source).mtimeMs;
+    if (!existsSync(output)) return false;
+    const builtAt = statSync(output).mtimeMs;
+    return pageSources(page).every((source) => existsSync(source) && builtAt > statSync(source).mtimeMs);
   });
 }
 
