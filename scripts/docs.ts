@@ -14,12 +14,10 @@
 // description into the HTML but renders an operation only once a reader opens it, so this
 // table is what a reader sees of the operations before the 2 MB of script has run.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { releasedVersions, RELEASES_DIR } from './contract-diff/bundle.ts';
-import { renderChangelog } from './contract-diff/release.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const redoclyCli = path.join(projectRoot, 'node_modules/@redocly/cli/bin/cli.js');
@@ -80,15 +78,29 @@ export function changesDocument(changelog: string, version: string): OpenApiDocu
   };
 }
 
-/** The Changes page's document for the contract being published (generated/openapi.json). */
-export function changesPageDocument(current: OpenApiDocument): OpenApiDocument {
+/**
+ * The Changes page's document for the contract being published (generated/openapi.json).
+ * Imported when needed: the contract-diff code loads dev dependencies (@redocly/openapi-core),
+ * and `npm start`'s `--if-missing` check must not.
+ */
+export async function changesPageDocument(current: OpenApiDocument): Promise<OpenApiDocument> {
+  const { renderChangelog } = await import('./contract-diff/release.ts');
   return changesDocument(renderChangelog(current), String(current.info['version'] ?? ''));
+}
+
+/** The released snapshots, openapi/releases/<version>.json. */
+function releaseFiles(): string[] {
+  const dir = path.join(projectRoot, CHANGES_PAGE.source);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /^\d+\.\d+\.\d+\.json$/u.test(name))
+    .map((name) => path.join(dir, name));
 }
 
 /** The files a page is built from: it is stale when any of them is newer. */
 export function pageSources(page: (typeof SITE)[number]): string[] {
   if (page.output !== CHANGES_PAGE.output) return [path.join(projectRoot, page.source)];
-  return [path.join(projectRoot, PAGES[0].source), ...releasedVersions().map((version) => path.join(RELEASES_DIR, `${version}.json`))];
+  return [path.join(projectRoot, PAGES[0].source), ...releaseFiles()];
 }
 
 /**
@@ -308,8 +320,8 @@ export async function buildDocs(outDir = path.join(projectRoot, 'dist/docs')): P
       await buildPage(work, input, output, page.output, doc.info.title);
       built.push({ source: page.source, output, bytes: statSync(output).size, doc });
     }
-    if (releasedVersions().length === 0) throw new Error(`${CHANGES_PAGE.source} has no released snapshot: run \`npm run contract:release\``);
-    const doc = changesPageDocument(built[0]!.doc);
+    if (releaseFiles().length === 0) throw new Error(`${CHANGES_PAGE.source} has no released snapshot: run \`npm run contract:release\``);
+    const doc = await changesPageDocument(built[0]!.doc);
     const input = path.join(work, 'changes.json');
     writeFileSync(input, JSON.stringify(doc));
     const output = path.join(outDir, CHANGES_PAGE.output);
@@ -334,12 +346,13 @@ export function docsAreFresh(outDir = path.join(projectRoot, 'dist/docs')): bool
 async function main(argv: string[]): Promise<void> {
   const relative = (p: string): string => path.relative(projectRoot, p);
   if (argv.includes('--if-missing') && docsAreFresh()) {
-    console.log('docs: dist/docs/ is newer than generated/*.json, nothing to build (run `npm run docs` to force)');
+    console.log('docs: dist/docs/ is newer than generated/*.json and openapi/releases/, nothing to build (run `npm run docs` to force)');
     return;
   }
   const started = performance.now();
   for (const page of await buildDocs()) {
-    console.log(`docs: ${page.source} → ${relative(page.output)} (${listOperations(page.doc).length} operations, ${Math.round(page.bytes / 1024)} KiB)`);
+    const what = page.output.endsWith(CHANGES_PAGE.output) ? `${releaseFiles().length} released versions` : `${listOperations(page.doc).length} operations`;
+    console.log(`docs: ${page.source} → ${relative(page.output)} (${what}, ${Math.round(page.bytes / 1024)} KiB)`);
   }
   console.log(`docs: built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
