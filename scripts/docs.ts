@@ -142,7 +142,9 @@ export function siteTemplate(current: SiteFile): string {
     .site-nav a[aria-current="page"] { font-weight: 700; box-shadow: inset 0 -2px 0 #fff; }
     @media (max-width: 480px) { .site-nav { gap: 14px; padding: 0 12px; font-size: 13px; } }
     /* Redoc lays its sticky sidebar out below a navbar of this height (inline 0px otherwise) */
-    #redoc > [style*="--navbar-height"] { --navbar-height: ${NAV_HEIGHT}px !important; --navbar-stack-height: ${NAV_HEIGHT}px !important; }
+    #redoc > [style*="--navbar-height"] { --navbar-height: ${NAV_HEIGHT}px !important; --navbar-stack-height: ${NAV_HEIGHT}px !important; }${current === CHANGES_PAGE.output ? `
+    /* no operations, so no samples column: the two/three-column switch would only squeeze the tables back */
+    [data-component-name="Sidebar/SidebarActions"] > span { display: none; }` : ''}
   </style>
   {{{redocHead}}}
 </head>

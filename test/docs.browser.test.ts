@@ -321,6 +321,9 @@ describe('docs site in Chromium', () => {
       if (layout.content === 0) problems.push(`${width} px: no <main> content area`);
       if (layout.tables.length === 0) problems.push(`${width} px: no table`);
       if (width === 1400) {
+        // and no switch back to the three-column layout that squeezed them
+        const switches = page.locator('[data-component-name="Sidebar/SidebarActions"] [data-component-name="Tooltip/Tooltip"]:has(svg):not(:has(button))');
+        for (let i = 0; i < (await switches.count()); i += 1) if (await switches.nth(i).isVisible()) problems.push('1400 px: the layout switch is shown');
         for (const [i, table] of layout.tables.entries()) {
           if (table.width < 0.9 * layout.content) problems.push(`1400 px: table ${i + 1} is ${Math.round(table.width)} px wide of ${Math.round(layout.content)} px of content (< 90 %)`);
         }
