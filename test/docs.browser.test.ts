@@ -4,6 +4,9 @@
 // Redoc renders lazily (an operation's section is empty until it is navigated to), so the
 // test visits each operation by its hash route and reads that section's rendered text.
 // The page must not reach the network: every non-file request is recorded and aborted.
+// Then the site as a whole (issue 20): the link bar between the pages, served at /docs as the
+// reference server serves it; the Changes tables' width at 1400 and 360 px; Redoc's badge; and
+// what the HTML shows before any script has run. Screenshots go to reports/.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
