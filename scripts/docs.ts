@@ -141,6 +141,8 @@ export function siteTemplate(current: SiteFile): string {
     .site-nav a:hover, .site-nav a:focus-visible { text-decoration: underline; }
     .site-nav a[aria-current="page"] { font-weight: 700; box-shadow: inset 0 -2px 0 #fff; }
     @media (max-width: 480px) { .site-nav { gap: 14px; padding: 0 12px; font-size: 13px; } }
+    /* the badge's "Redoc" image (REDOC_LOGOS) is dark blue: lighter on Redoc's dark theme */
+    html.dark a[href^="https://redocly.com/redoc"] img { filter: brightness(2.5); }
     /* Redoc lays its sticky sidebar out below a navbar of this height (inline 0px otherwise) */
     #redoc > [style*="--navbar-height"] { --navbar-height: ${NAV_HEIGHT}px !important; --navbar-stack-height: ${NAV_HEIGHT}px !important; }${current === CHANGES_PAGE.output ? `
     /* no operations, so no samples column: the two/three-column switch would only squeeze the tables back */
