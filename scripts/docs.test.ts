@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANGES_PAGE, changesDocument, changesPageDocument, docsAreFresh, hardenPage, listOperations, operationsOverview, PAGES, pageSources, projectRoot, rateLimitOverview, REDOC_LOGOS, SITE, siteTemplate, withOverviews, type OpenApiDocument } from './docs.ts';
+import { CHANGES_PAGE, changesDocument, changesPageDocument, docsAreFresh, hardenPage, listOperations, operationRoute, operationsOverview, PAGES, pageSources, projectRoot, rateLimitOverview, REDOC_LOGOS, SITE, siteTemplate, withOverviews, type OpenApiDocument } from './docs.ts';
 import { releasedVersions, RELEASES_DIR } from './contract-diff/bundle.ts';
 import { renderReleased } from './contract-diff/release.ts';
 
@@ -92,11 +92,11 @@ describe('operations overview', () => {
     const first = listOperations(doc)[0]!;
     first.operation.summary = 'A summary | with a pipe, changed by a designer';
     const table = operationsOverview(doc);
-    const rows = table.split('\n').filter((line) => line.startsWith('| **'));
+    const rows = table.split('\n').filter((line) => line.startsWith('| [**'));
     expect(rows).toHaveLength(listOperations(doc).length);
     for (const { method, path: pathName, operation } of listOperations(doc)) {
       const summary = (operation.summary ?? '').replace(/\|/g, '\\|');
-      expect(rows).toContain(`| **${operation.operationId}** ${method.toUpperCase()} ${pathName} | ${summary} |`);
+      expect(rows).toContain(`| [**${operation.operationId}**](#${operationRoute(operation)}) ${method.toUpperCase()} ${pathName} | ${summary} |`);
     }
     expect(withOverviews(doc).info.description).toContain('## Operations');
   });

@@ -30,7 +30,7 @@ export interface RateLimit {
   window_seconds: number;
   key: 'ip' | 'token' | 'account';
 }
-interface OperationObject {
+export interface OperationObject {
   operationId?: string;
   summary?: string;
   tags?: string[];
@@ -231,6 +231,14 @@ export function rateLimitOverview(doc: OpenApiDocument): string {
   ].join('\n');
 }
 
+/** Redoc's route to an operation's section, `/<tag>/<operationId>` (lower case, spaces to dashes). */
+export function operationRoute(operation: OperationObject): string | undefined {
+  const tag = operation.tags?.[0];
+  if (!tag || !operation.operationId) return undefined;
+  const slug = (name: string): string => name.trim().toLowerCase().replace(/\s+/g, '-');
+  return `/${slug(tag)}/${slug(operation.operationId)}`;
+}
+
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
 /**
@@ -238,15 +246,16 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s+/g
  * path and summary. Part of the prerendered HTML, so the first paint lists the operations.
  */
 export function operationsOverview(doc: OpenApiDocument): string {
-  const rows = listOperations(doc).map(
-    ({ method, path: pathName, operation }) =>
-      `| **${operation.operationId ?? ''}** ${method.toUpperCase()} ${pathName} | ${cell(operation.summary ?? '')} |`,
-  );
+  const rows = listOperations(doc).map(({ method, path: pathName, operation }) => {
+    const name = `**${operation.operationId ?? ''}**`;
+    const route = operationRoute(operation);
+    return `| ${route ? `[${name}](#${route})` : name} ${method.toUpperCase()} ${pathName} | ${cell(operation.summary ?? '')} |`;
+  });
   if (rows.length === 0) return '';
   return [
     '## Operations',
     '',
-    'Generated from the contract: every operation, in the order of the menu\'s groups. Open one in the menu for its',
+    'Generated from the contract: every operation, in the order of the menu\'s groups. Follow its name for its',
     'parameters, responses and examples.',
     '',
     '| Operation | Summary |',

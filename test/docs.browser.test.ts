@@ -186,6 +186,16 @@ describe('docs site in Chromium', () => {
         if (missing.length > 0) problems.push(`${name}: missing ${missing.join(', ')}`);
       }
 
+      // The Operations table links each operation to the section just read.
+      await readSection(page, '/section/operations');
+      const links = await page.evaluate(() =>
+        Array.from((globalThis as unknown as Dom).document.querySelectorAll('[data-section-id="/section/operations"] a')).map((a) => a.getAttribute('href')),
+      );
+      for (const { operation } of operations) {
+        const route = `#/${slug(operation.tags?.[0] ?? '')}/${slug(operation.operationId ?? '')}`;
+        if (!links.includes(route)) problems.push(`Operations table: no link to ${route}`);
+      }
+
       // The overview table that scripts/docs.ts generates from x-rate-limit, one row per budget.
       const overview = await readSection(page, '/section/rate-limits-by-operation');
       for (const { operation } of operations) {
