@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApp } from '../../src/app.ts';
+import { createApp, type BuiltApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 
 // The reference server, in-process on port 0, configured the way the self-tests need it:
@@ -29,7 +29,15 @@ import { freePort } from './free-port.ts';
 export { freePort };
 
 /** `scryptLogN`: 10 (fast) unless told; 15 is the server's own default (production-like). */
-export async function startReference(opts: { trustClientIpHeader?: boolean; scryptLogN?: number } = {}): Promise<RunningReference> {
+export async function startReference(
+  opts: {
+    trustClientIpHeader?: boolean;
+    scryptLogN?: number;
+    /** Self-tests only: plants a server-side fault in the built app before it listens
+     * (conformance/stateful/faults.ts). */
+    prepare?: (built: BuiltApp) => void;
+  } = {},
+): Promise<RunningReference> {
   const trust = opts.trustClientIpHeader ?? true;
   const smtpPort = await freePort();
   const harnessToken = randomBytes(24).toString('base64url');
@@ -50,6 +58,7 @@ export async function startReference(opts: { trustClientIpHeader?: boolean; scry
     VALIDATE_RESPONSES: 'false',
   });
   const built = await createApp({ config });
+  opts.prepare?.(built);
   const server: Server = built.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
