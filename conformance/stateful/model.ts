@@ -401,7 +401,7 @@ class ResetConfirm extends Step {
 }
 
 class CreateProject extends SessionStep {
-  check(m: Readonly<Model>): boolean {
+  override check(m: Readonly<Model>): boolean {
     return m.sessions.length > 0 && m.projects < 3;
   }
   toString(): string {
@@ -425,7 +425,7 @@ class CreateKey extends SessionStep {
   ) {
     super(n);
   }
-  check(m: Readonly<Model>): boolean {
+  override check(m: Readonly<Model>): boolean {
     return m.sessions.length > 0 && m.keys.length < 4;
   }
   toString(): string {
@@ -484,7 +484,7 @@ class RevokeKey extends SessionStep {
   ) {
     super(n);
   }
-  check(m: Readonly<Model>): boolean {
+  override check(m: Readonly<Model>): boolean {
     return m.sessions.length > 0 && m.keys.length > 0;
   }
   toString(): string {

@@ -57,6 +57,21 @@ interface FailedRun {
   error: unknown;
 }
 
+/** `--stateful --dry-run`: what a stateful run would do, sending nothing. */
+export function statefulPlan(options: RunOptions): string[] {
+  const runs = options.statefulRuns ?? DEFAULT_STATEFUL_RUNS;
+  const steps = options.statefulSteps ?? DEFAULT_STATEFUL_STEPS;
+  const left = [!options.harnessUrl && 'deactivation (needs --harness-url)', options.smtpPort === undefined && 'password reset (needs --smtp-port)'].filter(Boolean);
+  return [
+    `stateful plan against ${options.baseUrl}: ${runs} sequences of at most ${steps} steps, each on a fresh account (1 register + 1 login, then the steps)`,
+    `  seed: ${options.seed ?? 'random (printed when the run starts)'}`,
+    ...(left.length ? [`  steps left out: ${left.join('; ')}`] : []),
+    options.clientIpHeader
+      ? '  each sequence from its own simulated client address'
+      : `  one client address: register allows ${loadContract(options.contractPath ?? DEFAULT_CONTRACT).operation('register').rateLimit?.limit ?? '?'} a window, so ${options.harnessUrl ? 'the harness resets the budgets' : 'the run waits for windows to reopen'}`,
+  ];
+}
+
 export async function runStateful(given: RunOptions): Promise<StatefulResult> {
   const seed = given.seed ?? randomInt(2 ** 31);
   const options: RunOptions = { ...given, seed };
@@ -178,7 +193,7 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
     }
   });
 
-  let details: fc.RunDetails<[Iterable<fc.AsyncCommand<unknown, Real>>]> | undefined;
+  let details: fc.RunDetails<[Iterable<fc.AsyncCommand<object, Real>>]> | undefined;
   let result: StatefulResult;
   try {
     details = (await fc.check(property as never, { seed, numRuns: runs })) as typeof details;
