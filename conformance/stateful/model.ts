@@ -114,23 +114,39 @@ async function probeKeys(m: Model, r: Real, which: number[], after: string): Pro
 
 const all = (list: readonly unknown[]): number[] => list.map((_, i) => i);
 
-/** A `revoked` field the contract documents: does it say the API keys went too? */
-function keysRevokedBy(answer: Record<string, unknown> | undefined): Life {
-  const revoked = answer?.['revoked'];
-  if (Array.isArray(revoked)) return revoked.includes('api_keys') ? 'dead' : 'live';
-  if (revoked && typeof revoked === 'object') {
-    const keys = (revoked as Record<string, unknown>)['api_keys'];
-    if (typeof keys === 'number' || typeof keys === 'boolean') return keys ? 'dead' : 'live';
-  }
-  return 'unknown';
+/**
+ * The documented `revoked` answer of a credential change (`RevokedCredentials`: counts of the
+ * other sessions and the API keys it revoked), checked against the model: the keys count is
+ * the keys the model knows live (when it knows them all), the sessions count at least the other
+ * sessions it knows live (an expired one may be counted too). Returns what does not match.
+ */
+export function revokedMismatch(answer: Record<string, unknown> | undefined, liveKeys: number | undefined, otherLiveSessions: number): string | undefined {
+  const revoked = answer?.['revoked'] as Record<string, unknown> | undefined;
+  if (!revoked || typeof revoked !== 'object') return 'no `revoked` in the answer although the contract documents it';
+  const keys = revoked['api_keys'];
+  const sessions = revoked['sessions'];
+  if (liveKeys !== undefined && typeof keys === 'number' && keys !== liveKeys) return `revoked.api_keys is ${keys}, the model knows ${liveKeys} live API key(s)`;
+  if (typeof sessions === 'number' && sessions < otherLiveSessions) return `revoked.sessions is ${sessions}, the model knows ${otherLiveSessions} other live session(s)`;
+  return undefined;
 }
 
-function afterCredentialChange(m: Model, r: Real, operationId: 'changePassword' | 'verifyTotp', ex: Exchange): void {
-  const documented = r.contract.documentsRevoked(operationId);
-  const verdict = documented ? keysRevokedBy(ex.body) : 'unknown';
-  // Documented and said: dead, or left as they were; not documented: the model cannot tell.
-  for (const k of m.keys) if (k.life !== 'dead' && verdict !== 'live') k.life = verdict;
+/**
+ * After a password change or a TOTP enable (other sessions already marked dead by the caller):
+ * where the contract documents a `revoked` answer, every API key is revoked and the counts are
+ * checked; where it does not, the model cannot tell and the keys become `unknown`.
+ */
+function afterCredentialChange(m: Model, r: Real, operationId: 'changePassword' | 'verifyTotp', ex: Exchange, otherLiveSessions: number): void {
+  if (!r.contract.documentsRevoked(operationId)) {
+    for (const k of m.keys) if (k.life !== 'dead') k.life = 'unknown';
+    return;
+  }
+  const liveKeys = m.keys.some((k) => k.life === 'unknown') ? undefined : m.keys.filter((k) => k.life === 'live').length;
+  const wrong = revokedMismatch(ex.body, liveKeys, otherLiveSessions);
+  if (wrong) throw new ModelMismatch(`${operationId}: ${wrong}`, ex);
+  for (const k of m.keys) k.life = 'dead';
 }
+
+const otherLive = (m: Model, keep: number): number => m.sessions.filter((s, j) => j !== keep && s === 'live').length;
 
 abstract class Step implements fc.AsyncCommand<Model, Real> {
   abstract check(m: Readonly<Model>): boolean;
@@ -259,8 +275,9 @@ class ChangePassword extends SessionStep {
     r.account.password = next;
     m.oldPasswords += 1;
     m.sessions[i] = 'live';
+    const others = otherLive(m, i);
     othersDead(m, i);
-    afterCredentialChange(m, r, 'changePassword', ex);
+    afterCredentialChange(m, r, 'changePassword', ex, others);
     await probeSessions(m, r, all(m.sessions), `a password change with session #${i}`);
     await probeKeys(m, r, all(m.keys), `a password change with session #${i}`);
     // Whether a password change voids a pending reset token is not documented.
@@ -312,8 +329,9 @@ class VerifyTotp extends SessionStep {
     m.backupLeft = codes.length;
     m.backupSpent = 0;
     m.wrongInARow = 0;
+    const others = otherLive(m, i);
     othersDead(m, i);
-    afterCredentialChange(m, r, 'verifyTotp', ex);
+    afterCredentialChange(m, r, 'verifyTotp', ex, others);
     await probeSessions(m, r, all(m.sessions), `enabling TOTP with session #${i}`);
     await probeKeys(m, r, all(m.keys), `enabling TOTP with session #${i}`);
   }

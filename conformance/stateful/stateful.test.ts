@@ -8,6 +8,9 @@ import { runStateful } from './run.ts';
 // server-side sequence bug (faults.ts) is found and shrunk to at most 5 steps.
 
 const SEED = 20261207;
+/** The same budget for the reference and the faulty servers: what fails below passes above. */
+const RUNS = 200;
+const STEPS = 25;
 
 let ref: RunningReference | undefined;
 afterEach(async () => {
@@ -25,6 +28,7 @@ const options = (r: RunningReference, runs: number, steps: number) => ({
   harnessUrl: r.harnessUrl,
   harnessToken: r.harnessToken,
   reportDir: null,
+  // Nothing to undo on a server that is closed right after; the bin test runs the cleanup.
   cleanup: false,
 });
 
@@ -32,7 +36,7 @@ describe('--stateful (model-based sequences)', () => {
   it('passes against the reference server with a fixed seed', async () => {
     ref = await startReference();
     const lines: string[] = [];
-    const result = await runStateful({ ...options(ref, 30, 25), log: (l) => lines.push(l) });
+    const result = await runStateful({ ...options(ref, RUNS, STEPS), log: (l) => lines.push(l) });
     console.log(`stateful vs reference: ${result.runs} sequences, ${result.exchanges.length} exchanges, ${(result.durationMs / 1000).toFixed(1)} s`);
     expect(result.message ?? '', lines.join('\n')).toBe('');
     expect(result.failed).toBe(false);
@@ -46,7 +50,7 @@ describe('--stateful (model-based sequences)', () => {
     it(`finds the planted sequence bug "${fault.name}" and shrinks it to at most 5 steps`, async () => {
       ref = await startReference({ prepare: (built) => fault.plant(built) });
       const lines: string[] = [];
-      const result = await runStateful({ ...options(ref, 200, 25), log: (l) => lines.push(l) });
+      const result = await runStateful({ ...options(ref, RUNS, STEPS), log: (l) => lines.push(l) });
       console.log(`stateful vs ${fault.name}: ${result.runs} sequences played, shrunk to ${result.steps?.length} steps: ${result.steps?.join(' → ')}\n  ${result.message}`);
       expect(result.failed, lines.join('\n')).toBe(true);
       expect(result.exitCode).toBe(1);
