@@ -16,8 +16,8 @@ import type { CheckDef, Exchange, Harness, MailSink, RunOptions } from '../frame
 import { startMailSink } from '../lib/smtp-sink.ts';
 import { curlFor } from '../report/curl.ts';
 import { maskText } from '../report/mask.ts';
-import { DEFAULT_CONTRACT, DEFAULT_HARNESS_CONTRACT } from '../run.ts';
-import { documentsRevokedField, initialModel, ModelMismatch, stepArbitraries, type ModelContract, type Real, type StepRecord } from './model.ts';
+import { DEFAULT_CONTRACT, DEFAULT_HARNESS_CONTRACT, resetOwnAddress } from '../run.ts';
+import { documentsRevokedField, initialModel, ModelMismatch, stepArbitraries, type Model, type ModelContract, type Real, type StepRecord } from './model.ts';
 import { DEFAULT_STATEFUL_RUNS, DEFAULT_STATEFUL_STEPS } from './options.ts';
 import { existsSync } from 'node:fs';
 
@@ -85,13 +85,18 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
   const exchanges: Exchange[] = [];
   const tracker = new Tracker();
   let harness: Harness | undefined;
-  // Paced by the documented budgets; a budget the harness can name is reset instead of waited
-  // for (a simulated address, or the account). The suite's own address is waited for.
+  // Paced by the documented budgets; with a harness, a spent budget is reset instead of waited
+  // for: a simulated address, the suite's own (found as the checks find it), or the account.
   const pacer = new Pacer(contract, {
     log,
     reset: async (policy, id) => {
       const key = id.slice(id.indexOf('|') + 1);
-      if (!harness || key === 'ip:self') return false;
+      if (!harness) return false;
+      if (key === 'ip:self') {
+        const cleared = await resetOwnAddress(harness);
+        if (cleared) pacer.forget((other) => other.endsWith('|ip:self'));
+        return cleared;
+      }
       if (key.startsWith('ip:')) return (await harness.resetRateLimits({ ip: key.slice(3) })) >= 0;
       if (key.startsWith('account:') && policy.key === 'account') return (await harness.resetRateLimits({ email: key.slice(8) })) >= 0;
       return false;
@@ -159,6 +164,7 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
     const { ctx, state } = createContext(STATEFUL_CHECK, deps);
     const setupIds = () => state.exchangeIds.slice();
     const account = { email: deps.accounts.newEmail(), password: strongPassword(), fullName: `Stateful ${runId}`, id: '' };
+    const model = initialModel();
     const real: Real = {
       ctx,
       account,
@@ -183,10 +189,13 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
       if (login.status !== 200 || typeof login.body?.access_token !== 'string') throw new ModelMismatch(`setup: login answered ${login.status}`, login);
       real.sessions.push(login.body.access_token);
       const ids = setupIds();
-      await fc.asyncModelRun(() => ({ model: initialModel(), real }), commands).catch((error: unknown) => {
-        lastFailure = { setupIds: ids, steps: real.steps, error };
-        throw error;
-      });
+      await fc
+        .asyncModelRun(() => ({ model, real }), commands)
+        .catch((error: unknown) => {
+          lastFailure = { setupIds: ids, steps: real.steps, error };
+          throw error;
+        })
+        .finally(() => tellCleanup(model, real, tracker));
     } catch (error) {
       if (!lastFailure || lastFailure.steps !== real.steps) lastFailure = { setupIds: setupIds(), steps: real.steps, error };
       throw error;
@@ -231,6 +240,25 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
     log(`repro script: ${join(dir, 'stateful-repro.sh')}`);
   }
   return result;
+}
+
+/**
+ * What the final cleanup cannot see in the exchanges, from the model: keys a reset, a
+ * deactivation or a documented credential change revoked (nothing to revoke), and the
+ * account's password after a reset (so it can log in to undo the rest), its TOTP state and
+ * unspent backup codes.
+ */
+function tellCleanup(model: Model, real: Real, tracker: Tracker): void {
+  model.keys.forEach((k, i) => {
+    const tracked = tracker.apiKeys.get(real.keys[i]!.id);
+    if (tracked && k.life === 'dead') tracked.revoked = true;
+  });
+  const email = real.account.email.toLowerCase();
+  const account = tracker.accounts.get(email);
+  if (account) account.password = real.account.password;
+  // TOTP as the model knows it, with the backup codes not spent yet (cleanup disables with one).
+  const totp = tracker.totp.get(email);
+  if (totp || model.totp === 'enabled') tracker.totp.set(email, { ...totp, enabled: model.totp === 'enabled', backupCodes: [...real.backupCodes] });
 }
 
 function errorMessage(error: unknown): string {
