@@ -36,6 +36,8 @@ export interface StatefulResult {
   message?: string;
   /** The shrunk sequence's steps (the setup — register, login — not counted). */
   steps?: string[];
+  /** fast-check's own account of its final counterexample (the steps that ran, comma separated). */
+  counterexample?: string;
   /** The shrunk sequence as a shell script of curl commands, secrets masked. */
   script?: string;
   exchanges: Exchange[];
@@ -216,7 +218,8 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
       const message = errorMessage(failure.error);
       const steps = failure.steps.map((s) => s.label);
       const script = curlScript(exchanges, failure, message, seed);
-      result = { seed, runs: played, failed: true, message, steps, script, exchanges, durationMs: Math.round(performance.now() - started), exitCode: 1 };
+      const counterexample = String(details?.counterexample?.[0] ?? '').replace(/\s*\/\*replayPath=.*\*\/\s*$/su, '');
+      result = { seed, runs: played, failed: true, message, steps, script, counterexample, exchanges, durationMs: Math.round(performance.now() - started), exitCode: 1 };
       log(`stateful: FAILED (seed ${seed}, ${played} sequences played, shrunk by fast-check to ${steps.length} step${steps.length === 1 ? '' : 's'})`);
       log(`  ${message}`);
       log('  shortest failing sequence (after registering a fresh account and logging in as session #0):');
