@@ -79,6 +79,10 @@ function expectAnswer(ex: Exchange, wanted: number | number[], why: string, code
   const got = `${ex.status || ex.error}${typeof ex.body?.code === 'string' ? ` ${ex.body.code}` : ''}`;
   if (!statuses.includes(ex.status)) throw new ModelMismatch(`${why}: expected ${statuses.join(' or ')}${code ? ` ${code}` : ''}, got ${got}`, ex);
   if (code && ex.status === statuses[0] && ex.body?.code !== code) throw new ModelMismatch(`${why}: expected ${statuses[0]} ${code}, got ${got}`, ex);
+  // A revoked credential (session or key) is refused as such: 401 invalid_token.
+  if (!code && ex.status === 401 && ex.request.headers['authorization'] && ex.body?.code !== 'invalid_token') {
+    throw new ModelMismatch(`${why}: expected 401 invalid_token, got ${got}`, ex);
+  }
   if (ex.violations.length) throw new ModelMismatch(`${why}: the answer breaks the contract: ${ex.violations.map((v) => v.message).join('; ')}`, ex);
 }
 
