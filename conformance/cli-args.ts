@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import './framework/options.ts';
+import './stateful/options.ts';
 import type { RunOptions } from './framework/types.ts';
 import { resolveContract } from './framework/contract-version.ts';
 import { allChecks } from './checks/index.ts';
@@ -56,6 +57,15 @@ Usage: quazzar-conformance --base-url URL [options]
   --seed N                  seed of the generated requests (GEN-01, GEN-02; printed in every report,
                             random by default): replays a run's generated requests
   --max-examples N          generated requests per operation (default 8)
+  --stateful                instead of the checks: random sequences over one account's lifecycle
+                            (register, login with/without TOTP or backup code, logout, password
+                            change, TOTP provision/verify/disable, reset request/confirm,
+                            projects, API keys, deactivation through the harness), every answer
+                            checked against a model of the account's state (fast-check); a
+                            failure is shrunk to the shortest sequence and printed as a curl
+                            script (also reports/…/stateful-repro.sh); --seed replays it
+  --stateful-runs N         sequences to try (default 25; each on a fresh account)
+  --stateful-steps N        at most N steps per sequence (default 20)
   --har FILE                write every exchange as an HTTP Archive (secrets masked)
   --dry-run                 print the plan (checks, skips with reasons, estimated time) and
                             send nothing
@@ -117,6 +127,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
       seed: { type: 'string' },
       'max-examples': { type: 'string' },
       har: { type: 'string' },
+      stateful: { type: 'boolean' },
+      'stateful-runs': { type: 'string' },
+      'stateful-steps': { type: 'string' },
       'dry-run': { type: 'boolean' },
       version: { type: 'boolean', short: 'V' },
       help: { type: 'boolean', short: 'h' },
@@ -146,6 +159,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
   const jobs = integer('jobs', values.jobs, 1, 64);
   const seed = integer('seed', values.seed, 0, 2 ** 31 - 1);
   const maxExamples = integer('max-examples', values['max-examples'], 1, 10_000);
+  // --stateful (conformance/stateful/)
+  const statefulRuns = integer('stateful-runs', values['stateful-runs'], 1, 100_000);
+  const statefulSteps = integer('stateful-steps', values['stateful-steps'], 1, 1000);
+  if ((statefulRuns !== undefined || statefulSteps !== undefined) && !values.stateful) throw new UsageError('--stateful-runs and --stateful-steps need --stateful');
   const only = list(values.only);
   const skip = list(values.skip);
   let contractPath: string | undefined;
@@ -189,6 +206,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): RunOptions | '
     ...(seed !== undefined ? { seed } : {}),
     ...(maxExamples !== undefined ? { maxExamples } : {}),
     ...(values.har ? { harPath: values.har } : {}),
+    ...(values.stateful ? { stateful: true } : {}),
+    ...(statefulRuns !== undefined ? { statefulRuns } : {}),
+    ...(statefulSteps !== undefined ? { statefulSteps } : {}),
     ...(values['dry-run'] ? { dryRun: true } : {}),
     baseUrl,
     ...(smtpPort !== undefined ? { smtpPort } : {}),

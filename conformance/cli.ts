@@ -52,6 +52,20 @@ async function main(): Promise<number> {
       return 2;
     }
   }
+  if (parsed.stateful) {
+    // Model-based sequences instead of the checks (conformance/stateful/).
+    const { runStateful, statefulPlan } = await import('./stateful/run.ts');
+    if (parsed.dryRun) {
+      for (const line of statefulPlan(parsed)) console.log(line);
+      return 0;
+    }
+    try {
+      return (await runStateful(parsed)).exitCode;
+    } catch (error) {
+      console.error(`quazzar-conformance --stateful: could not run: ${(error as Error).message ?? String(error)}`);
+      return 2;
+    }
+  }
   if (parsed.dryRun) {
     for (const line of planRun(parsed)) console.log(line);
     return 0;

@@ -282,7 +282,7 @@ function waitsLine(parts: EstimateParts): string {
  * that clears something is the one — remembered for the next waits.
  */
 let ownAddress: string | undefined;
-async function resetOwnAddress(harness: Harness): Promise<boolean> {
+export async function resetOwnAddress(harness: Harness): Promise<boolean> {
   // Nothing cleared: another deployment sees another address (or the budget had run out).
   if (ownAddress && (await harness.resetRateLimits({ ip: ownAddress })) > 0) return true;
   ownAddress = undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createApp } from '../../src/app.ts';
+import { createApp, type BuiltApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { parseContract } from '../../src/contract.ts';
 
@@ -31,8 +31,17 @@ import { freePort } from './free-port.ts';
 export { freePort };
 
 /** `scryptLogN`: 10 (fast) unless told; 15 is the server's own default (production-like). */
-/** `contractPath`: serve and enforce another bundled contract (a released snapshot, e.g. 1.0.0). */
-export async function startReference(opts: { trustClientIpHeader?: boolean; scryptLogN?: number; contractPath?: string } = {}): Promise<RunningReference> {
+export async function startReference(
+  opts: {
+    trustClientIpHeader?: boolean;
+    scryptLogN?: number;
+    /** Serve and enforce another bundled contract (a released snapshot, e.g. 1.0.0). */
+    contractPath?: string;
+    /** Self-tests only: plants a server-side fault in the built app before it listens
+     * (conformance/stateful/faults.ts). */
+    prepare?: (built: BuiltApp) => void;
+  } = {},
+): Promise<RunningReference> {
   const trust = opts.trustClientIpHeader ?? true;
   const smtpPort = await freePort();
   const harnessToken = randomBytes(24).toString('base64url');
@@ -56,6 +65,7 @@ export async function startReference(opts: { trustClientIpHeader?: boolean; scry
     ...(opts.contractPath && !documentsHashingBusy(opts.contractPath) ? { HASH_QUEUE_MAX: '10000' } : {}),
   });
   const built = await createApp({ config, ...(opts.contractPath ? { contract: parseContract(JSON.parse(readFileSync(opts.contractPath, 'utf8')) as Record<string, unknown>) } : {}) });
+  opts.prepare?.(built);
   const server: Server = built.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
