@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDocs, CHANGES_PAGE, listOperations, projectRoot, type BuiltPage, type RateLimit } from '../scripts/docs.ts';
 import { releasedVersions } from '../scripts/contract-diff/bundle.ts';
 import { staticRoutes } from '../src/http/static-routes.ts';
+import { buildTestApp } from './helpers.ts';
 
 // Debian's package; CHROMIUM_PATH points elsewhere (and lets the skip / CI paths be tried).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -107,8 +108,11 @@ function statesLimit(text: string, limit: RateLimit, words: RegExp): boolean {
 
 /** Serves `dir` at /docs exactly as the reference server does (its static routes), on loopback. */
 async function serveDocs(dir: string): Promise<{ server: Server; origin: string }> {
+  // The server's static routes need its deps (the contract, the static budget): a test app's,
+  // with budgets raised so the browser's many page loads never meet the static 429.
+  const t = await buildTestApp({ env: { RATE_LIMIT_MULTIPLIER: '1000' } });
   const app = new Koa();
-  app.use(staticRoutes('{}', dir + path.sep));
+  app.use(staticRoutes(t.deps, dir + path.sep));
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
