@@ -264,6 +264,16 @@ describe('typed client against the reference server', () => {
     expect(seen.at(-1)!.headers.has('authorization')).toBe(false);
   });
 
+  it('has a helper named by the operationId of every operation of the contract', () => {
+    const qz = client();
+    const operationIds = Object.values(t.deps.contract.document.paths as Record<string, Record<string, { operationId?: string }>>)
+      .flatMap((item) => Object.values(item).map((op) => op?.operationId))
+      .filter((id): id is string => typeof id === 'string');
+    expect(operationIds.length).toBeGreaterThan(10);
+    const missing = operationIds.filter((id) => typeof (qz as Record<string, unknown>)[id] !== 'function');
+    expect(missing, 'add a helper in client/index.ts (one line: call(api.METHOD(path, …)))').toEqual([]);
+  });
+
   it('reports no answer as network_error, never as a throw', async () => {
     const qz = createQuazzarClient({ baseUrl: 'http://127.0.0.1:9', fetch: () => Promise.reject(new TypeError('fetch failed')) });
     const r = await qz.getHealth();
