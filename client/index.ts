@@ -83,7 +83,12 @@ type JsonBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] ext
   ? B
   : never;
 
-type PathParams<P extends keyof paths> = paths[P]['parameters'] extends { path: infer T } ? T : never;
+/** An operation's path parameters, wherever the contract declares them (on the path item or on the operation). */
+type PathParams<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { parameters: { path: infer T } }
+  ? T
+  : paths[P]['parameters'] extends { path: infer T }
+    ? T
+    : never;
 
 type Pending<D> = Promise<{ data?: D; error?: unknown; response: Response }>;
 
@@ -194,11 +199,11 @@ export function createQuazzarClient(options: QuazzarClientOptions) {
 
     listApiKeys: () => call(api.GET('/users/me/api-keys')),
     createApiKey: (body: JsonBody<'/users/me/api-keys', 'post'>) => reauth((b: typeof body) => call(api.POST('/users/me/api-keys', { body: b })), body),
-    revokeApiKey: (keyId: PathParams<'/users/me/api-keys/{keyId}'>['keyId']) => call(api.DELETE('/users/me/api-keys/{keyId}', { params: { path: { keyId } } })),
+    revokeApiKey: (keyId: PathParams<'/users/me/api-keys/{keyId}', 'delete'>['keyId']) => call(api.DELETE('/users/me/api-keys/{keyId}', { params: { path: { keyId } } })),
 
     listProjects: () => call(api.GET('/projects')),
     createProject: (body: JsonBody<'/projects', 'post'>) => call(api.POST('/projects', { body })),
-    getProject: (projectId: PathParams<'/projects/{projectId}'>['projectId']) => call(api.GET('/projects/{projectId}', { params: { path: { projectId } } })),
+    getProject: (projectId: PathParams<'/projects/{projectId}', 'get'>['projectId']) => call(api.GET('/projects/{projectId}', { params: { path: { projectId } } })),
 
     getHealth: () => call(api.GET('/health')),
   };

@@ -57,7 +57,7 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
   const { config } = opts;
   const log = createLogger(config.logLevel);
   const clock = opts.clock ?? new ShiftableClock();
-  const contract = opts.contract ?? loadContract();
+  const contract = opts.contract ?? loadContract(config.contractPath);
   const db = connectDatabase(config.database);
   try {
     await migrateToLatest(db);

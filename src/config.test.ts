@@ -32,6 +32,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...secrets, DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ client: 'sqlite', filename: ':memory:' });
   });
 
+  it('CONTRACT_VERSION serves a released snapshot; an unknown version is refused naming the released ones', () => {
+    expect(loadConfig({ ...secrets }).contractPath).toBeUndefined();
+    const v1 = loadConfig({ ...secrets, CONTRACT_VERSION: '1.0.0' });
+    expect(v1.contractPath).toMatch(/openapi[\\/]releases[\\/]1\.0\.0\.json$/u);
+    // 1.0.0 documents no 503 on login: requests wait for a hashing slot instead of being shed.
+    expect(v1.hashQueueMax).toBe(10_000);
+    expect(loadConfig({ ...secrets, CONTRACT_VERSION: 'v1.0.0', HASH_QUEUE_MAX: '5' }).hashQueueMax).toBe(5);
+    expect(loadConfig({ ...secrets, CONTRACT_VERSION: '2.0.0' }).hashQueueMax).toBe(32);
+    const [problem] = problemsOf({ ...secrets, CONTRACT_VERSION: '9.9.9' });
+    expect(problem).toMatch(/^CONTRACT_VERSION must be a released contract version \(1\.0\.0, 2\.0\.0.*got "9\.9\.9"/u);
+  });
+
   it('accepts the data key as hex or base64', () => {
     const b64 = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ ...secrets, DATA_ENCRYPTION_KEY: b64 }).dataEncryptionKey).toEqual(Buffer.alloc(32, 7));

@@ -2,6 +2,8 @@ import { loadDevSecrets } from './dev-secrets.ts';
 import type { ConnectionCaps } from './http/connection-caps.ts';
 import { parseProxyTrust, type ProxyTrust } from './http/proxy-trust.ts';
 import { defaultHashConcurrency, threadPoolSize } from './hashing/index.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fromRoot } from './project-root.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type DatabaseConfig =
@@ -47,6 +49,8 @@ export interface Config {
   hashConcurrency: number;
   /** Password hashes allowed to wait for a slot; one more is answered 503 with Retry-After. */
   hashQueueMax: number;
+  /** CONTRACT_VERSION: the released snapshot served and enforced instead of generated/openapi.json. */
+  contractPath?: string;
   /** Issue 9: seconds between purges of expired rows (0: never; `npm run admin -- purge` still works). */
   purgeIntervalSeconds: number;
   /** Issue 9/17: most client-keyed (IP, token) budgets the memory store holds; beyond, new keys share an overflow budget. */
@@ -204,7 +208,23 @@ export function loadConfig(env: Env = process.env): Config {
   if (hashConcurrency > Math.max(1, poolSize - 1)) {
     problems.push(`HASH_CONCURRENCY must stay below UV_THREADPOOL_SIZE (${poolSize}), so that file and DNS work never waits behind scrypt: raise UV_THREADPOOL_SIZE or lower HASH_CONCURRENCY (got ${hashConcurrency})`);
   }
-  const hashQueueMax = int('HASH_QUEUE_MAX', 32, 0, 10_000);
+  // Issue 20: serve a released contract (openapi/releases/<version>.json) instead of the
+  // working one, so an implementer can run the suite's `--contract <version>` against it.
+  const contractVersion = get('CONTRACT_VERSION')?.replace(/^v/u, '');
+  let contractPath: string | undefined;
+  let contractDocumentsHashingBusy = true;
+  if (contractVersion !== undefined) {
+    const released = releasedContractVersions();
+    if (!released.includes(contractVersion)) {
+      problems.push(`CONTRACT_VERSION must be a released contract version (${released.join(', ')}; openapi/releases/), got "${contractVersion}"; unset it to serve the working contract`);
+    } else {
+      contractPath = fromRoot('openapi', 'releases', `${contractVersion}.json`);
+      contractDocumentsHashingBusy = documentsHashingBusy(contractPath);
+    }
+  }
+  // A contract that documents no 503 on its hashing operations (1.0.0) is served without
+  // shedding hashing load: requests wait for a slot instead (HASH_QUEUE_MAX still overrides).
+  const hashQueueMax = int('HASH_QUEUE_MAX', contractDocumentsHashingBusy ? 32 : 10_000, 0, 10_000);
   // Issue 9: bounded growth.
   const purgeIntervalSeconds = int('PURGE_INTERVAL_SECONDS', 3600, 0, 86_400);
   const rateLimitMemoryMaxKeys = int('RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 1000, 10_000_000);
@@ -232,7 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
     proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys,
     startupTimeoutSeconds, mailOutboxInProduction, smtpRequiredAtStart,
-    connectionCaps,
+    connectionCaps, contractPath,
     rateLimitMemoryMaxAccountKeys, rateLimitIpv6Prefix,
   };
 }
@@ -296,4 +316,19 @@ function isLoopbackUrl(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The versions under openapi/releases/ (each `<version>.json`). */
+function releasedContractVersions(): string[] {
+  try {
+    return readdirSync(fromRoot('openapi', 'releases')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a bundled contract documents a 503 on login (the hashing operations' "busy" answer). */
+export function documentsHashingBusy(contractPath: string): boolean {
+  const doc = JSON.parse(readFileSync(contractPath, 'utf8')) as { paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+  return doc.paths?.['/auth/login']?.post?.responses?.['503'] !== undefined;
 }

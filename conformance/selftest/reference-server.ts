@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp, type BuiltApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { documentsHashingBusy, loadConfig } from '../../src/config.ts';
 import { parseContract } from '../../src/contract.ts';
 
 // The reference server, in-process on port 0, configured the way the self-tests need it:
@@ -85,8 +85,3 @@ export async function startReference(
   };
 }
 
-/** Whether the contract documents 503 on login (the hashing cap's load shedding, 2.0.0). */
-function documentsHashingBusy(contractPath: string): boolean {
-  const doc = JSON.parse(readFileSync(contractPath, 'utf8')) as { paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
-  return doc.paths?.['/auth/login']?.['post']?.responses?.['503'] !== undefined;
-}
