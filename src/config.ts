@@ -187,12 +187,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`REQUEST_TIMEOUT_MS (${connectionCaps.requestTimeoutMs}) must be at least HEADERS_TIMEOUT_MS (${connectionCaps.headersTimeoutMs}): a request cannot end before its headers`);
   }
 
+  const dashboard = bool('DASHBOARD', true);
+
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
     trustProxy, clientIpHeader, logLevel, nodeEnv, scryptLogN, smtpUrl, mailFrom, mailOutboxDir,
     harnessToken, rateLimitStore, validateResponses, rateLimitMultiplier, hashConcurrency, hashQueueMax, redisUrl,
-    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys, connectionCaps,
+    proxyTrust, smtpRequireTls, warnings, purgeIntervalSeconds, rateLimitMemoryMaxKeys, connectionCaps, dashboard,
   };
 }
 
