@@ -1,19 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RUNTIME_DEPENDENCIES, conformanceManifest, packConformance, suiteFiles } from './pack-conformance.ts';
-
-/** The packages a file imports (bare specifiers, without node: built-ins). */
-function packagesImportedBy(file: string): string[] {
-  const source = readFileSync(file, 'utf8');
-  const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/gu)].map((m) => m[1]!);
-  return specifiers
-    .filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))
-    .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
-}
+import { packagesImportedBy } from './pack-helpers.ts';
 
 describe('npm run pack:conformance', () => {
   it('declares exactly the packages the suite imports at run time, and never reaches into src/', () => {

@@ -3,14 +3,12 @@
 // in seconds (the toolkit's own tarball also carries the server's native SQLite driver, which
 // compiles from source). The suite and the bundled contracts are copied as they are: nothing
 // about the API is written here.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ROOT, packStaged, rootManifest } from './pack-helpers.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** What the suite imports at run time (checked by scripts/pack-conformance.test.ts). */
 export const RUNTIME_DEPENDENCIES = ['ajv', 'ajv-formats', 'fast-check', 'jsqr', 'mailparser', 'pngjs', 'smtp-server', 'tsx'];
 /** The bundled contracts, and every released one (openapi/releases/<v>.json: `--contract 1.0.0`). */
@@ -36,12 +34,7 @@ export function suiteFiles(dir = join(ROOT, 'conformance')): string[] {
 }
 
 export function conformanceManifest(): Record<string, unknown> {
-  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    version: string;
-    license: string;
-    engines: Record<string, string>;
-    dependencies: Record<string, string>;
-  };
+  const root = rootManifest();
   const dependencies = Object.fromEntries(
     RUNTIME_DEPENDENCIES.map((name) => {
       const range = root.dependencies[name];
@@ -63,24 +56,16 @@ export function conformanceManifest(): Record<string, unknown> {
 
 /** Stages the package in a temporary folder and packs it into `outDir`; returns the tarball path. */
 export function packConformance(outDir: string): string {
-  const stage = mkdtempSync(join(tmpdir(), 'quazzar-conformance-'));
-  try {
-    for (const file of [...suiteFiles(), ...CONTRACTS]) {
-      mkdirSync(dirname(join(stage, file)), { recursive: true });
-      cpSync(join(ROOT, file), join(stage, file));
-    }
-    writeFileSync(join(stage, 'package.json'), `${JSON.stringify(conformanceManifest(), null, 2)}\n`);
-    writeFileSync(
-      join(stage, 'README.md'),
-      '# quazzar-conformance\n\nRun `npx quazzar-conformance --help`. The full guide is the section ' +
+  return packStaged(
+    {
+      files: [...suiteFiles(), ...CONTRACTS],
+      manifest: conformanceManifest(),
+      readme:
+        '# quazzar-conformance\n\nRun `npx quazzar-conformance --help`. The full guide is the section ' +
         '"Run the conformance suite against your deployment" of the Quazzar auth toolkit README.\n',
-    );
-    mkdirSync(outDir, { recursive: true });
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: stage, encoding: 'utf8' }).trim();
-    return join(outDir, name.split('\n').pop()!);
-  } finally {
-    rmSync(stage, { recursive: true, force: true });
-  }
+    },
+    outDir,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
