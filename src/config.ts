@@ -53,6 +53,8 @@ export interface Config {
   rateLimitMemoryMaxKeys: number;
   /** Issue 17: connections, header/request timeouts and slow readers (src/http/connection-caps.ts). */
   connectionCaps: ConnectionCaps;
+  /** Issue 18: serve the dashboard under /dashboard/ (and redirect / to it); DASHBOARD=false for an API-only deployment. */
+  dashboard: boolean;
 }
 
 /** The message says which variable is wrong and how to fix it. */
