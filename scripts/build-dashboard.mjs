@@ -69,7 +69,9 @@ export async function buildDashboard(outDir = DEFAULT_OUT_DIR) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes('--if-stale') && !dashboardIsStale()) process.exit(0);
+  // An API-only deployment (DASHBOARD=false) serves no dashboard, so `npm start` builds none.
+  const off = ['false', '0', 'no'].includes((process.env.DASHBOARD ?? '').trim().toLowerCase());
+  if (process.argv.includes('--if-stale') && (off || !dashboardIsStale())) process.exit(0);
   process.stderr.write('building the dashboard (dist/dashboard/)…\n');
   try {
     const sizes = await buildDashboard();
