@@ -36,7 +36,8 @@ interface Item {
 
 /**
  * Parses a Structured Field List of items with parameters (RFC 9651 §4.2.1): strings, tokens,
- * integers, decimals and booleans; inner lists and byte sequences are not used by these headers.
+ * integers, decimals, booleans and byte sequences (as their base64 text); inner lists, dates
+ * and display strings are not used by these headers and make the field unparseable.
  * A field that does not parse is ignored as a whole, as §4.2 asks: the answer is `[]`.
  */
 export function parseSfList(field: string): Item[] {
@@ -74,6 +75,13 @@ export function parseSfList(field: string): Item[] {
         else if (ch < ' ' || ch > '~') return fail();
         else out += ch;
       }
+    }
+    if (c === ':') {
+      // a byte sequence (e.g. the draft's partition key `pk`): kept as its base64 text
+      const m = /^:([A-Za-z0-9+/=]*):/u.exec(s.slice(i));
+      if (m === null) return fail();
+      i += m[0].length;
+      return m[1]!;
     }
     if (c === '?') {
       const b = s[i + 1];
