@@ -402,10 +402,23 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await fits('projects with a row');
     await axe(page, 'projects at 360 px');
 
-    // The session expires: the next action returns to sign-in and says why.
+    // The session expires: the next action returns to sign-in and says why. The API keys view
+    // asks for keys and projects at once; the projects answer (also 401) is held back until the
+    // sign-in view shows, and must not draw the old view over it when it comes.
     t.clock.advance((t.deps.config.accessTokenTtlSeconds + 1) * 1000);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    await page.route(`${t.baseUrl}/projects`, async (route) => {
+      await held;
+      await route.continue();
+    });
     await nav(page, 'API keys');
     await heading(page, 'Sign in');
+    const late = page.waitForResponse((r) => r.url() === `${t.baseUrl}/projects`);
+    release();
+    expect((await late).status()).toBe(401);
+    for (let i = 0; i < 3; i++) await page.evaluate(() => new Promise((resolve) => (globalThis as InPage).setTimeout(resolve, 0)));
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
     await page.getByText('Your session has ended. Sign in again.').waitFor();
     expect(await page.getByRole('navigation').isHidden()).toBe(true);
     await close(s, [user.password]);

@@ -69,7 +69,18 @@ function renderNav(view: View): void {
   nav.replaceChildren(h('ul', {}, ...links, h('li', {}, signOutButton)), h('p', { class: 'who' }, 'Signed in as ', h('strong', {}, user.email)));
 }
 
+/**
+ * Every render, and sign-out, starts a new generation: an answer that arrives after the person
+ * moved on (or after the session ended) must not draw its view over the current one.
+ */
+let generation = 0;
+function liveness(): () => boolean {
+  const g = generation;
+  return () => g === generation;
+}
+
 async function render(): Promise<void> {
+  generation++;
   const view = currentView();
   if (location.hash !== `#${view}`) history.replaceState(null, '', `#${view}`);
   renderNav(view);
@@ -86,6 +97,7 @@ async function render(): Promise<void> {
 
 /** Forgets everything about the session in this page (the token is dropped by the client). */
 function signOutLocally(message: string): void {
+  generation++;
   client.setCredential(undefined);
   user = undefined;
   closeDialogs();
@@ -284,8 +296,10 @@ function loadFailed(title: string, error: ClientError, retryAfter: number | unde
 }
 
 async function profileView(): Promise<void> {
+  const live = liveness();
   loading(TITLES.profile);
   const me = await client.getCurrentUser();
+  if (!live()) return;
   if (!me.ok) return loadFailed(TITLES.profile, me.error, me.rateLimit.retryAfterSeconds);
   user = me.data;
   renderNav('profile');
@@ -324,8 +338,10 @@ async function profileView(): Promise<void> {
 
 async function twoFactorView(): Promise<void> {
   const title = TITLES['two-factor'];
+  const live = liveness();
   loading(title);
   const me = await client.getCurrentUser();
+  if (!live()) return;
   if (!me.ok) return loadFailed(title, me.error, me.rateLimit.retryAfterSeconds);
   user = me.data;
   if (me.data.totp_enabled) {
@@ -346,6 +362,7 @@ async function twoFactorView(): Promise<void> {
   start.addEventListener('click', async () => {
     start.disabled = true;
     const enrolment = await client.startTotpEnrolment();
+    if (!live()) return;
     start.disabled = false;
     if (!enrolment.ok) {
       message.textContent = describe(enrolment.error, enrolment.rateLimit.retryAfterSeconds);
@@ -417,8 +434,10 @@ function table(caption: string, head: string[], rows: Child[][]): HTMLElement {
 
 async function apiKeysView(): Promise<void> {
   const title = TITLES['api-keys'];
+  const live = liveness();
   loading(title);
   const [keys, projects] = await Promise.all([client.listApiKeys(), loadProjects()]);
+  if (!live()) return;
   if (!keys.ok) return loadFailed(title, keys.error, keys.rateLimit.retryAfterSeconds);
   if (!projects.ok) return loadFailed(title, projects.error, projects.rateLimit.retryAfterSeconds);
   const names = new Map(projects.data.projects.map((p) => [p.id, p.name]));
@@ -478,8 +497,10 @@ async function revokeKey(k: ApiKey): Promise<void> {
 
 async function projectsView(): Promise<void> {
   const title = TITLES.projects;
+  const live = liveness();
   loading(title);
   const projects = await loadProjects();
+  if (!live()) return;
   if (!projects.ok) return loadFailed(title, projects.error, projects.rateLimit.retryAfterSeconds);
   const list = projects.data.projects.length === 0
     ? h('p', {}, 'You have no projects yet.')
