@@ -379,8 +379,10 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     // Wrong passwords until the login budget is spent: the page says when to try again.
     const budget = Number(t.deps.contract.document.paths['/auth/login'].post['x-rate-limit'].limit);
     for (let i = 0; i <= budget; i++) {
+      const answered = page.waitForResponse((r) => r.url() === `${t.baseUrl}/auth/login`);
       await signIn(page, user.email, 'wrong-password-for-sure');
-      await page.locator('.form-message.err').waitFor();
+      expect((await answered).status()).toBe(i < budget ? 401 : 429);
+      await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
     }
     expect(await page.locator('.form-message.err').textContent()).toMatch(/^Too many attempts\. Try again in \d+ s\.$/);
     await axe(page, 'sign in with an error');
@@ -400,6 +402,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByRole('cell', { name: 'Narrow', exact: true }).waitFor();
     await fits('projects with a row');
+    if (process.env.DASHBOARD_SCREENSHOT_NARROW) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT_NARROW, fullPage: true });
     await axe(page, 'projects at 360 px');
 
     // The session expires: the next action returns to sign-in and says why. The API keys view
