@@ -117,6 +117,36 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     expect(serious, where).toEqual([]);
   }
 
+  /**
+   * Keyboard only: from the top of the page, Tab reaches every visible control of the view (links,
+   * buttons, inputs, the scrollable tables), and each one shows a focus outline when it has focus.
+   */
+  async function keyboardReach(page: Page, where: string): Promise<void> {
+    const count = await page.evaluate(() => {
+      const g = globalThis as InPage;
+      const all = Array.from(g.document.querySelectorAll('a[href], button, input, [tabindex="0"]')) as InPage[];
+      const visible = all.filter((e) => !e.disabled && e.getClientRects().length > 0 && g.getComputedStyle(e).visibility !== 'hidden');
+      visible.forEach((e, i) => e.setAttribute('data-kb', String(i)));
+      g.document.activeElement?.blur?.();
+      return visible.length;
+    });
+    const reached = new Set<string>();
+    const unmarked: string[] = [];
+    for (let i = 0; i < count + 3; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const g = globalThis as InPage;
+        const a = g.document.activeElement;
+        return { kb: a?.getAttribute('data-kb') ?? null, outline: a ? g.getComputedStyle(a).outlineStyle : 'none', tag: a?.tagName ?? '' };
+      });
+      if (focused.kb === null) { if (focused.tag !== 'BODY') unmarked.push(focused.tag); continue; }
+      expect(focused.outline, `${where}: focus outline on control ${focused.kb}`).not.toBe('none');
+      reached.add(focused.kb);
+    }
+    expect(reached.size, `${where}: controls reached by Tab`).toBe(count);
+    expect(unmarked, `${where}: focus went somewhere unexpected`).toEqual([]);
+  }
+
   async function signIn(page: Page, email: string, password: string): Promise<void> {
     await page.getByLabel('E-mail').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
@@ -135,6 +165,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     const s = await open();
     const { page } = s;
     await axe(page, 'sign in');
+    await keyboardReach(page, 'sign in');
 
     await page.getByRole('link', { name: 'Create an account' }).click();
     await heading(page, 'Create an account');
@@ -153,6 +184,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await heading(page, 'Profile');
     await page.getByText(email, { exact: true }).first().waitFor();
     await axe(page, 'profile');
+    await keyboardReach(page, 'profile');
 
     // Profile: a wrong phone shows its error next to the phone field; then a valid edit sticks.
     const details = page.getByRole('form', { name: 'Edit profile' });
@@ -272,6 +304,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await page.getByText('Copied.').waitFor();
     expect(await page.evaluate(() => (globalThis as InPage).navigator.clipboard.readText())).toBe(key);
     await axe(page, 'new key');
+    await keyboardReach(page, 'new key');
 
     expect((await t.request(`/projects/${alpha}`, { token: key })).status).toBe(200);
     const outside = await t.request(`/projects/${beta}`, { token: key });
@@ -284,6 +317,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     const row = page.getByRole('row').filter({ hasText: 'CI deploy' });
     expect(await row.getByRole('cell').nth(1).textContent()).toBe(key.slice(0, (await row.getByRole('cell').nth(1).textContent())!.length));
     expect(await row.getByRole('cell').nth(2).textContent()).toBe('Alpha');
+    await keyboardReach(page, 'api keys with a key');
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
 
     // Revoke asks first; Cancel keeps the key, Revoke (by keyboard) ends it at once.
@@ -311,6 +345,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     const qr = page.getByRole('img', { name: 'QR code to scan with your authenticator app' });
     await qr.waitFor();
     await axe(page, 'totp enrolment');
+    await keyboardReach(page, 'totp enrolment');
     const uri = decodeQrDataUrl((await qr.getAttribute('src'))!);
     const secret = new URL(uri).searchParams.get('secret')!;
     expect(uri).toMatch(/^otpauth:\/\/totp\//);
@@ -320,6 +355,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await page.getByRole('button', { name: 'Turn on' }).click();
     await heading(page, 'Save your backup codes');
     await axe(page, 'backup codes');
+    await keyboardReach(page, 'backup codes');
     const codes = (await page.getByRole('list', { name: 'Backup codes' }).locator('code').allTextContents()).map((c) => c.trim());
     expect(codes.length).toBeGreaterThan(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
@@ -338,6 +374,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await signIn(page, user.email, user.password);
     await heading(page, 'Two-factor authentication');
     await axe(page, 'totp step');
+    await keyboardReach(page, 'totp step');
     t.clock.advance(30_000);
     await page.getByLabel('Code from your authenticator app').fill('000000' === totpAt(secret, t.clock.now()) ? '111111' : '000000');
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -404,6 +441,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await fits('projects with a row');
     if (process.env.DASHBOARD_SCREENSHOT_NARROW) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT_NARROW, fullPage: true });
     await axe(page, 'projects at 360 px');
+    await keyboardReach(page, 'projects at 360 px');
 
     // The session expires: the next action returns to sign-in and says why. The API keys view
     // asks for keys and projects at once; the projects answer (also 401) is held back until the
