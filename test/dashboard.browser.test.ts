@@ -351,8 +351,13 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     expect(uri).toMatch(/^otpauth:\/\/totp\//);
     expect(await page.locator('code.secret').textContent()).toBe(secret);
 
+    // Confirming comes after the recent-login window: the password prompt, then the codes.
+    t.clock.advance(Number(t.deps.contract.document['x-recent-authentication'].max_age_seconds) * 1000 + 1000);
     await page.getByLabel('Code from your authenticator app').fill(totpAt(secret, t.clock.now()));
     await page.getByRole('button', { name: 'Turn on' }).click();
+    const prompt = page.getByRole('dialog', { name: 'Confirm your password' });
+    await prompt.getByLabel('Password', { exact: true }).fill(user.password);
+    await prompt.getByRole('button', { name: 'Confirm' }).click();
     await heading(page, 'Save your backup codes');
     await axe(page, 'backup codes');
     await keyboardReach(page, 'backup codes');
