@@ -238,6 +238,42 @@ describe('typed client against the reference server', () => {
     expect((await qz.login({ email, password: 'another-password-456' })).kind).toBe('signed_in');
   });
 
+  it('sends the credential as an Authorization header set once, never in the URL', async () => {
+    const seen: Request[] = [];
+    const recording = (request: Request) => {
+      seen.push(request.clone());
+      return fetch(request);
+    };
+    const qz = client({ fetch: recording });
+    const email = uniqueEmail('client');
+    await qz.register({ email, password: STRONG_PASSWORD, full_name: 'Header Only' });
+    const login = await qz.login({ email, password: STRONG_PASSWORD });
+    if (login.kind !== 'signed_in') throw new Error(login.kind);
+    const token = login.data.access_token;
+    await qz.getCurrentUser();
+    await qz.listProjects();
+    const authed = seen.slice(2);
+    expect(authed).toHaveLength(2);
+    for (const r of authed) expect(r.headers.get('authorization')).toBe(`Bearer ${token}`);
+    for (const r of seen) expect(r.url).not.toContain(token.slice(-20));
+    qz.setCredential({ apiKey: 'qzk_not-a-real-key' });
+    await qz.getCurrentUser();
+    expect(seen.at(-1)!.headers.get('authorization')).toBe('Bearer qzk_not-a-real-key');
+    qz.setCredential(undefined);
+    await qz.getHealth();
+    expect(seen.at(-1)!.headers.has('authorization')).toBe(false);
+  });
+
+  it('has a helper named by the operationId of every operation of the contract', () => {
+    const qz = client();
+    const operationIds = Object.values(t.deps.contract.document.paths as Record<string, Record<string, { operationId?: string }>>)
+      .flatMap((item) => Object.values(item).map((op) => op?.operationId))
+      .filter((id): id is string => typeof id === 'string');
+    expect(operationIds.length).toBeGreaterThan(10);
+    const missing = operationIds.filter((id) => typeof (qz as Record<string, unknown>)[id] !== 'function');
+    expect(missing, 'add a helper in client/index.ts (one line: call(api.METHOD(path, …)))').toEqual([]);
+  });
+
   it('reports no answer as network_error, never as a throw', async () => {
     const qz = createQuazzarClient({ baseUrl: 'http://127.0.0.1:9', fetch: () => Promise.reject(new TypeError('fetch failed')) });
     const r = await qz.getHealth();

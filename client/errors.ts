@@ -22,7 +22,7 @@ export type ErrorCode = ProblemCode | ClientSideCode;
 export interface ClientError {
   /** Branch on this (never on `title` or `detail`): `switch (error.code)` is checked by the compiler. */
   code: ErrorCode;
-  /** The HTTP status, or 0 when there was no answer. */
+  /** The HTTP status, or 0 when there was no answer (or a 2xx body could not be read). */
   status: number;
   title: string;
   detail: string;

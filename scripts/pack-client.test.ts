@@ -82,7 +82,12 @@ describe('npm run pack:client', () => {
       join(app, execFileSync('npm', ['pack', '--silent', join(ROOT, 'node_modules', name)], { cwd: app, encoding: 'utf8' }).trim().split('\n').pop()!),
     );
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...deps, tarball], { cwd: app, stdio: 'pipe' });
+    // an empty npm cache of its own: proves nothing comes from the registry or an earlier install
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...deps, tarball], {
+      cwd: app,
+      stdio: 'pipe',
+      env: { ...process.env, npm_config_cache: join(work, 'npm-cache') },
+    });
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
