@@ -244,6 +244,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await page.getByLabel('E-mail').fill(email);
     await page.getByRole('button', { name: 'Send reset link' }).click();
     await heading(page, 'Check your mail');
+    await axe(page, 'check your mail');
     const mail = await t.mailer.waitFor(email);
     const link = /(http\S+\/reset-password\?token=\S+)/.exec(mail.text)![1]!;
     await page.goto(link);
@@ -323,6 +324,8 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     // Revoke asks first; Cancel keeps the key, Revoke (by keyboard) ends it at once.
     await row.getByRole('button', { name: 'Revoke key CI deploy' }).click();
     const confirm = page.getByRole('dialog', { name: 'Revoke key "CI deploy"?' });
+    await confirm.waitFor();
+    await axe(page, 'revoke confirmation');
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     expect((await t.request(`/projects/${alpha}`, { token: key })).status).toBe(200);
     await row.getByRole('button', { name: 'Revoke key CI deploy' }).click();
@@ -370,6 +373,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     expect(await page.evaluate(() => (globalThis as InPage).navigator.clipboard.readText())).toBe(codes.join('\n'));
     await page.getByRole('button', { name: 'I have saved my backup codes' }).click();
     await page.getByText('Two-factor authentication is on: signing in').waitFor();
+    await axe(page, 'two-factor on');
     const html = await page.content();
     expect(html).not.toContain(secret);
     for (const c of codes) expect(html).not.toContain(c);
