@@ -19,6 +19,7 @@ import { createMailer } from './mail/create-mailer.ts';
 import { createBackend } from './openapi/backend.ts';
 import { createDispatcher } from './openapi/dispatch.ts';
 import { createHooks } from './openapi/hooks.ts';
+import { dashboardRoutes } from './pages/dashboard.ts';
 import { resetPasswordPage } from './pages/reset-password.ts';
 import { createPasswordResetHandlers } from './password-reset/handlers.ts';
 import { createProjectsHandlers } from './projects/handlers.ts';
@@ -40,6 +41,8 @@ export interface CreateAppOptions {
    * not document (x-quota, x-rate-limit-recipient, recent authentication) is not enforced.
    */
   contract?: Contract;
+  /** Where the built dashboard is served from (default dist/dashboard; tests build one elsewhere). */
+  dashboardDir?: string;
 }
 
 export interface BuiltApp {
@@ -102,6 +105,7 @@ export async function createApp(opts: CreateAppOptions): Promise<BuiltApp> {
   app.use(staticRoutes(deps, opts.docsDir));
   app.use(createHarness(deps));
   app.use(outsideContract(resetPasswordPage(deps)));
+  app.use(dashboardRoutes(deps, opts.dashboardDir));
   app.use(routeFirst(api, contract.bodyLimitBytes));
   app.use(koaBody({
     json: true,

@@ -74,6 +74,8 @@ export interface Config {
   rateLimitMemoryMaxAccountKeys: number;
   /** Issue 17: per-IP budgets key an IPv6 client by this prefix (RATE_LIMIT_IPV6_PREFIX, default 64). */
   rateLimitIpv6Prefix: number;
+  /** Issue 18: serve the dashboard under /dashboard/ (and redirect / to it); DASHBOARD=false for an API-only deployment. */
+  dashboard: boolean;
 }
 
 /** The message says which variable is wrong and how to fix it. */
@@ -245,6 +247,8 @@ export function loadConfig(env: Env = process.env): Config {
   // Issue 17: one IPv6 subscriber holds at least a /64 (SLAAC, privacy addresses): per /128 it had 2^64 budgets.
   const rateLimitIpv6Prefix = ipv6Prefix(get('RATE_LIMIT_IPV6_PREFIX'), problems);
 
+  const dashboard = bool('DASHBOARD', true);
+
   if (problems.length > 0 || jwtSecret === undefined || dataEncryptionKey === undefined) throw new ConfigError(problems);
   return {
     port, host, database, databaseUrl, jwtSecret, dataEncryptionKey, accessTokenTtlSeconds, publicUrl,
@@ -254,6 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
     startupTimeoutSeconds, mailOutboxInProduction, smtpRequiredAtStart,
     connectionCaps, contractPath,
     rateLimitMemoryMaxAccountKeys, rateLimitIpv6Prefix,
+    dashboard,
   };
 }
 

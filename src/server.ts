@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     const port = (server.address() as AddressInfo).port;
-    log.info('listening', { url: `http://${shown}:${port}`, publicUrl: config.publicUrl, docs: `${config.publicUrl}/docs`, database: config.database.client });
+    log.info('listening', { url: `http://${shown}:${port}`, publicUrl: config.publicUrl, docs: `${config.publicUrl}/docs`, ...(config.dashboard ? { dashboard: `${config.publicUrl}/dashboard/` } : {}), database: config.database.client });
   });
 
   let stopping = false;

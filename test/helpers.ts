@@ -60,6 +60,8 @@ export interface BuildOptions {
   env?: Record<string, string | undefined>;
   /** Applied after loadConfig: for knobs that are not environment variables. */
   config?: Partial<Config>;
+  /** Serve the dashboard from this directory (a test's own build) instead of dist/dashboard. */
+  dashboardDir?: string;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function buildTestApp(opts: BuildOptions & { usePostgres?: boolean 
   const config = { ...loadConfig(env), ...opts.config };
   const clock = new ShiftableClock();
   const mailer = new MemoryMailer();
-  const built = await createApp({ config, clock, mailer });
+  const built = await createApp({ config, clock, mailer, dashboardDir: opts.dashboardDir });
   const server: Server = createServer(built.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
