@@ -1,0 +1,204 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContract } from '../framework/contract.ts';
+import type { Exchange } from '../framework/types.ts';
+import { DEFAULT_CONTRACT, runConformance } from '../run.ts';
+import { startBrokenProxy } from '../selftest/broken-proxy.ts';
+import { variants } from '../selftest/broken-variants.ts';
+import { startReference, type RunningReference } from '../selftest/reference-server.ts';
+import { checkHarMain } from './cli.ts';
+import { startValidatingProxy } from './server.ts';
+import { Traffic } from './traffic.ts';
+
+// The validating proxy with real traffic: in front of the reference server it finds nothing;
+// in front of a broken variant it names the rule and the exchange; check-har over the HAR of
+// the same traffic finds the same; no secret reaches a line, a file or a report.
+
+const contract = loadContract(DEFAULT_CONTRACT);
+const PASSWORD = 'proxy-test correct horse battery 7';
+
+interface Proxied {
+  url: string;
+  traffic: Traffic;
+  lines: string[];
+  exchanges: Exchange[];
+  out: string;
+  /** Waits until `n` exchanges have been judged. */
+  judged(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function proxyInFront(target: string, clientIpHeader?: string): Promise<Proxied> {
+  const out = mkdtempSync(join(tmpdir(), 'qz-proxy-'));
+  const lines: string[] = [];
+  const exchanges: Exchange[] = [];
+  const traffic = new Traffic({ contract, outDir: out, keepAll: true, log: (l) => lines.push(l), baseUrl: target, source: 'proxy' });
+  const waiters: Array<() => void> = [];
+  const proxy = await startValidatingProxy({
+    target,
+    port: 0,
+    traffic,
+    ...(clientIpHeader ? { clientIpHeader } : {}),
+    onExchange: (ex) => {
+      exchanges.push(ex);
+      for (const w of waiters.splice(0)) w();
+    },
+  });
+  return {
+    url: proxy.url,
+    traffic,
+    lines,
+    exchanges,
+    out,
+    async judged(n) {
+      while (exchanges.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    close: proxy.close,
+  };
+}
+
+/** register, login, /users/me, a 422, a 401, a 404, a 405, logout: the flows of a client. */
+async function flows(base: string): Promise<{ token: string; count: number }> {
+  const json = { 'content-type': 'application/json' };
+  const email = `proxy-${Date.now()}@example.com`;
+  const register = await fetch(`${base}/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email, password: PASSWORD, full_name: 'Proxy Test' }) });
+  await register.arrayBuffer();
+  const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password: PASSWORD }) });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  const auth = { authorization: `Bearer ${token}` };
+  for (const [path, init] of [
+    ['/users/me', { headers: auth }],
+    ['/auth/register', { method: 'POST', headers: json, body: JSON.stringify({ email: 'not an address', password: PASSWORD, full_name: 'x' }) }],
+    ['/users/me', {}],
+    ['/no/such/path', {}],
+    ['/auth/login', { method: 'GET' }],
+    ['/health', {}],
+    ['/auth/logout', { method: 'POST', headers: auth }],
+  ] as Array<[string, RequestInit]>) {
+    await (await fetch(`${base}${path}`, init)).arrayBuffer();
+  }
+  return { token, count: 9 };
+}
+
+function filesText(dir: string): string {
+  return readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+}
+
+const findings = (exchanges: Array<Pick<Exchange, 'id' | 'violations'>>): string[] =>
+  exchanges.flatMap((ex) => ex.violations.map((v) => `#${ex.id} ${v.requirement}`)).sort();
+
+describe('validating proxy', () => {
+  let ref: RunningReference;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    ref = await startReference();
+  });
+  afterAll(async () => {
+    await ref?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('in front of the reference server: real client flows, 0 violations, a matrix of what was seen, no secret in any file', async () => {
+    const p = await proxyInFront(ref.url);
+    dirs.push(p.out);
+    const { token, count } = await flows(p.url);
+    await p.judged(count);
+    await p.close();
+    const { result, files } = await p.traffic.finish('must');
+    expect(p.lines).toEqual([]);
+    expect(findings(p.exchanges)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(result.requirements.every((r) => r.outcome === 'pass')).toBe(true);
+    const cell = (op: string, status: number) => result.coverage.find((c) => c.operationId === op && c.status === status)?.exercised;
+    expect([cell('register', 201), cell('register', 422), cell('login', 200), cell('getCurrentUser', 200), cell('getCurrentUser', 401), cell('logout', 200)]).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(files.map((f) => f.split('/').pop()).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'traffic.har', 'violations.jsonl']);
+    const text = filesText(p.out);
+    expect(text).not.toContain(PASSWORD);
+    expect(text).not.toContain(token);
+    expect(text).toContain('Bearer ***');
+  });
+
+  it('in front of broken variants: names the rule and the exchange, as it happens and in violations.jsonl; check-har on its HAR finds the same', async () => {
+    const env = { harnessUrl: ref.harnessUrl, harnessToken: ref.harnessToken, tokenSigningKey: ref.tokenSigningKey };
+    const status = variants.find((v) => v.name === 'register answers 200 instead of 201')!;
+    const header = variants.find((v) => v.name === '401 without WWW-Authenticate')!;
+    const broken = await startBrokenProxy(ref.url, {
+      onResponse: async (req, res, ctx) => header.mutation(env).onResponse!(req, await status.mutation(env).onResponse!(req, res, ctx), ctx),
+    });
+    const p = await proxyInFront(broken.url);
+    dirs.push(p.out);
+    try {
+      const { token, count } = await flows(p.url);
+      await p.judged(count);
+      await p.close();
+      const { result, files } = await p.traffic.finish('must');
+      const register = p.exchanges.find((ex) => ex.operationId === 'register' && ex.status === 200)!;
+      const anonymous = p.exchanges.find((ex) => ex.operationId === 'getCurrentUser' && ex.status === 401)!;
+      expect(register.violations.map((v) => v.requirement)).toContain('CONTRACT-STATUS');
+      expect(anonymous.violations.map((v) => v.requirement)).toEqual(['CONTRACT-HEADERS', 'CONTRACT-HEADERS']);
+      expect(anonymous.violations.map((v) => v.message).join(' ')).toMatch(/www-authenticate/iu);
+      expect(p.lines.some((l) => l.startsWith(`✗ #${register.id} register POST /auth/register → 200 CONTRACT-STATUS`))).toBe(true);
+      const jsonl = readFileSync(join(p.out, 'violations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { exchange: number; rule: string; operationId: string });
+      expect(jsonl).toContainEqual(expect.objectContaining({ exchange: register.id, rule: 'CONTRACT-STATUS', operationId: 'register' }));
+      expect(jsonl).toContainEqual(expect.objectContaining({ exchange: anonymous.id, rule: 'CONTRACT-HEADERS', operationId: 'getCurrentUser' }));
+      expect(result.exitCode).toBe(1);
+      expect(result.requirements.find((r) => r.id === 'CONTRACT-STATUS')).toMatchObject({ outcome: 'fail', exchangeIds: [register.id] });
+      const text = filesText(p.out);
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain(token);
+
+      // The same traffic from its (masked) HAR: the same findings on the same exchanges.
+      const out = mkdtempSync(join(tmpdir(), 'qz-har-'));
+      dirs.push(out);
+      const lines: string[] = [];
+      const code = await checkHarMain([files.find((f) => f.endsWith('.har'))!, '--out', out], (l) => lines.push(l));
+      expect(code).toBe(1);
+      const again = readFileSync(join(out, 'violations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { exchange: number; rule: string });
+      expect(again.map((r) => `#${r.exchange} ${r.rule}`).sort()).toEqual(findings(p.exchanges));
+      expect(findings(p.exchanges).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('the suite through the proxy: 0 violations; check-har on the suite\'s own --har finds none either', async () => {
+    const p = await proxyInFront(ref.url);
+    dirs.push(p.out);
+    const harPath = join(p.out, 'suite.har');
+    const run = await runConformance({
+      baseUrl: p.url,
+      smtpPort: ref.smtpPort,
+      clientIpHeader: ref.clientIpHeader!,
+      harnessUrl: ref.harnessUrl,
+      harnessToken: ref.harnessToken,
+      tokenSigningKey: ref.tokenSigningKey,
+      only: ['ACCESS-01', 'KEYS-01', 'TOTP-01', 'NEGATIVE-01', 'ERRORS-08'],
+      reportDir: null,
+      harPath,
+      log: () => {},
+    });
+    expect(run.checks.filter((c) => c.outcome !== 'pass').map((c) => `${c.id} ${c.outcome} ${c.reason ?? ''}`)).toEqual([]);
+    expect(run.checks).toHaveLength(5);
+    await p.judged(run.exchanges.filter((ex) => !ex.request.url.includes('/__harness')).length);
+    expect(p.exchanges.length).toBeGreaterThan(20);
+    await p.close();
+    expect(p.lines).toEqual([]);
+    expect(findings(p.exchanges)).toEqual([]);
+    const lines: string[] = [];
+    const code = await checkHarMain([harPath, '--fail-on', 'should'], (l) => lines.push(l));
+    expect(lines.filter((l) => l.startsWith('✗'))).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('judges what the client sends too: a token in the query string, an incoherent RateLimit', () => {
+    const traffic = new Traffic({ contract, log: () => {}, baseUrl: 'http://x', source: 'test' });
+    const headers = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'cache-control': 'no-store', 'content-type': 'application/json' };
+    const base = { client: 'c', status: 200, text: '{"status":"ok"}', body: { status: 'ok' }, durationMs: 1 };
+    const inUrl = traffic.add({ ...base, request: { method: 'GET', url: 'http://x/health?access_token=eyJhbGciOi.eyJzdWIiOi.c2ln', headers: {}, bodyBytes: 0 }, headers: { ...headers, 'ratelimit-policy': '"health";q=120;w=60', ratelimit: '"health";r=119;t=60' } });
+    expect(inUrl.violations.map((v) => v.requirement)).toEqual(['TRAFFIC-SECRET-IN-URL', 'TRAFFIC-SECRET-IN-URL']);
+    const wrongWindow = traffic.add({ ...base, request: { method: 'GET', url: 'http://x/health', headers: {}, bodyBytes: 0 }, headers: { ...headers, 'ratelimit-policy': '"health";q=120;w=30', ratelimit: '"health";r=119;t=45' } });
+    expect(wrongWindow.violations.map((v) => v.requirement)).toEqual(['TRAFFIC-RATELIMIT', 'TRAFFIC-RATELIMIT']);
+  });
+});

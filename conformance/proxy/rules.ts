@@ -1,0 +1,151 @@
+import { documentedHeader } from '../checks/response-headers.ts';
+import { templateMatches } from '../framework/client.ts';
+import { parseRateLimit } from '../framework/pacer.ts';
+import type { Contract, ContractOperation, Exchange, Level, Violation } from '../framework/types.ts';
+import { CONTRACT_REQUIREMENTS, responseSpec, validateExchange, type RouteInfo } from '../framework/validate-exchange.ts';
+import { MASK } from '../report/mask.ts';
+
+// The rules real traffic is judged by (proxy and check-har): everything validate-exchange
+// judges for the suite's own requests (CONTRACT-*), plus what the suite judges run-wide in its
+// checks (ERRORS-05, ERRORS-08, RATE-*) restated per exchange (TRAFFIC-*), since real traffic
+// has no check to attribute them to.
+
+export const TRAFFIC_REQUIREMENTS: Record<string, string> = {
+  'TRAFFIC-SECURITY-HEADERS': 'Every answer carries the documented X-Content-Type-Options, Referrer-Policy and X-Frame-Options (contract "Response headers", SEC 26)',
+  'TRAFFIC-NO-STORE': 'Every answer carrying a secret (token, key, TOTP secret, backup codes) is Cache-Control: no-store (SEC 26)',
+  'TRAFFIC-CACHE': 'Every other answer is Cache-Control: no-store too (contract "Response headers")',
+  'TRAFFIC-SECRET-IN-URL': 'No credential, password, token or code travels in a URL (contract "Authentication": never in the query string)',
+  'TRAFFIC-RATELIMIT': 'RateLimit and RateLimit-Policy name the operation\'s documented policy, quota and window; r ≤ q, t ≤ w; a 429 rate_limited has r=0 and Retry-After = t',
+};
+
+export const RULES: Record<string, string> = { ...CONTRACT_REQUIREMENTS, ...TRAFFIC_REQUIREMENTS };
+
+const SHOULD_RULES = new Set(['TRAFFIC-CACHE']);
+export const levelOf = (id: string): Level => (SHOULD_RULES.has(id) ? 'SHOULD' : 'MUST');
+export const areaOf = (id: string): string => (id.startsWith('TRAFFIC-') ? 'traffic' : 'contract');
+
+export interface Route extends RouteInfo {
+  op?: ContractOperation;
+  /** The path is one the contract documents (whatever the method). */
+  known: boolean;
+}
+
+export function routeOf(contract: Contract, method: string, url: string): Route {
+  const path = new URL(url, 'http://x').pathname;
+  const matching = contract.operations.filter((o) => templateMatches(o.path, path));
+  const op = matching.find((o) => o.method === method.toUpperCase());
+  return { ...(op ? { op } : {}), allowed: matching.map((o) => o.method), known: matching.length > 0 };
+}
+
+const SECRET_BODY = /"(access_token|key|secret|backup_codes)"\s*:/u;
+const SECRET_PARAMS = /^(password|new_password|current_password|token|access_token|refresh_token|id_token|api_key|apikey|key|secret|code|totp_code|backup_code|authorization|session)$/iu;
+/** A JWT or API key in a URL, or what the suite's masking left of one. */
+const SECRET_SHAPES = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+|eyJ\*\*\*|qzk_[A-Za-z0-9_-]{8,}|qzk_\*\*\*/u;
+
+export interface JudgeOptions {
+  /** The exchange came from a masked record (the suite's --har): masked values are not judged. */
+  masked?: boolean;
+  /** The body was larger than the capture cap: only status and headers are judged. */
+  truncated?: boolean;
+}
+
+/**
+ * Every rule over one exchange. Paths outside the contract (the reset page, /docs, a
+ * dashboard's assets, the harness) answered with anything but 404 are not the contract's
+ * business: only the URL and security-header rules apply to them.
+ */
+export function judge(contract: Contract, route: Route, ex: Exchange, opts: JudgeOptions = {}): Violation[] {
+  const out: Violation[] = [];
+  const outside = ex.status > 0 && !route.known && ex.status !== 404;
+  if (!outside) {
+    let contractViolations = validateExchange(contract, route.op, route, ex);
+    if (opts.truncated) contractViolations = contractViolations.filter((v) => v.requirement !== 'CONTRACT-SCHEMA' && v.requirement !== 'CONTRACT-PROBLEM');
+    if (opts.masked && route.op) contractViolations = unmaskedSchemaViolations(contract, route.op, ex, contractViolations);
+    out.push(...contractViolations);
+  }
+  const add = (requirement: string, message: string): void => {
+    out.push({ requirement, message });
+  };
+  secretInUrl(ex, route, add);
+  if (ex.status === 0) return out;
+  securityHeaders(contract, ex, add);
+  if (ex.status < 300 && SECRET_BODY.test(ex.text)) {
+    if (!/\bno-store\b/iu.test(ex.headers['cache-control'] ?? '')) add('TRAFFIC-NO-STORE', `an answer carrying a secret has Cache-Control ${JSON.stringify(ex.headers['cache-control'] ?? null)}`);
+  } else if (!outside && !/\bno-store\b/iu.test(ex.headers['cache-control'] ?? '')) {
+    add('TRAFFIC-CACHE', `Cache-Control is ${JSON.stringify(ex.headers['cache-control'] ?? null)}, documented: no-store`);
+  }
+  if (route.op) rateLimit(route.op, ex, add);
+  return out;
+}
+
+function secretInUrl(ex: Exchange, route: Route, add: (r: string, m: string) => void): void {
+  const url = new URL(ex.request.url, 'http://x');
+  if (route.known) {
+    const names = [...url.searchParams.keys()].filter((name) => SECRET_PARAMS.test(name));
+    if (names.length) add('TRAFFIC-SECRET-IN-URL', `the query string carries ${names.map((n) => `"${n}"`).join(', ')}`);
+  }
+  if (SECRET_SHAPES.test(`${url.pathname}${url.search}`)) add('TRAFFIC-SECRET-IN-URL', 'the URL carries a session token or an API key');
+}
+
+function securityHeaders(contract: Contract, ex: Exchange, add: (r: string, m: string) => void): void {
+  const description = String(contract.document?.info?.description ?? '');
+  for (const name of ['X-Content-Type-Options', 'Referrer-Policy', 'X-Frame-Options']) {
+    const wanted = documentedHeader(description, name) ?? (name === 'X-Content-Type-Options' ? 'nosniff' : undefined);
+    if (wanted === undefined) continue;
+    const got = ex.headers[name.toLowerCase()];
+    if ((got ?? '').toLowerCase() !== wanted.toLowerCase()) add('TRAFFIC-SECURITY-HEADERS', `${name} is ${JSON.stringify(got ?? null)}, documented: ${wanted}`);
+  }
+}
+
+function rateLimit(op: ContractOperation, ex: Exchange, add: (r: string, m: string) => void): void {
+  const policyHeader = ex.headers['ratelimit-policy'];
+  const documented = [op.rateLimit, op.rateLimitFailures].filter((p) => p !== undefined);
+  if (policyHeader && documented.length) {
+    const m = /^\s*"([^"]+)";\s*q=(\d+);\s*w=(\d+)/u.exec(policyHeader);
+    const policy = m && documented.find((p) => p.policy === m[1]);
+    if (!m) return; // its shape is CONTRACT-HEADERS' business
+    if (!policy) {
+      add('TRAFFIC-RATELIMIT', `RateLimit-Policy names "${m[1]}"; ${op.operationId} documents ${documented.map((p) => `"${p.policy}"`).join(' or ')}`);
+      return;
+    }
+    const [q, w] = [Number(m[2]), Number(m[3])];
+    if (q !== policy.limit || w !== policy.window_seconds) add('TRAFFIC-RATELIMIT', `RateLimit-Policy ${policyHeader}; documented: q=${policy.limit};w=${policy.window_seconds}`);
+    const left = parseRateLimit(ex.headers['ratelimit'], policy.policy);
+    if (ex.headers['ratelimit'] && !left) add('TRAFFIC-RATELIMIT', `RateLimit ${JSON.stringify(ex.headers['ratelimit'])} does not name the policy "${policy.policy}"`);
+    if (!left) return;
+    if (left.remaining > q) add('TRAFFIC-RATELIMIT', `RateLimit r=${left.remaining} exceeds the quota q=${q}`);
+    if (left.resetSeconds > w) add('TRAFFIC-RATELIMIT', `RateLimit t=${left.resetSeconds} exceeds the window w=${w}`);
+    if (ex.status === 429 && ex.body?.code === 'rate_limited') {
+      if (left.remaining !== 0) add('TRAFFIC-RATELIMIT', `429 rate_limited with RateLimit r=${left.remaining} (expected 0)`);
+      const retryAfter = Number(ex.headers['retry-after']);
+      if (Number.isFinite(retryAfter) && Math.abs(retryAfter - left.resetSeconds) > 1) {
+        add('TRAFFIC-RATELIMIT', `429 with Retry-After ${retryAfter} but RateLimit t=${left.resetSeconds}`);
+      }
+    }
+  }
+}
+
+/** In a masked record (`"access_token": "***"`), a schema error about a masked value says
+ * nothing about the deployment: such errors are dropped, the rest kept. */
+function unmaskedSchemaViolations(contract: Contract, op: ContractOperation, ex: Exchange, violations: Violation[]): Violation[] {
+  if (!violations.some((v) => v.requirement === 'CONTRACT-SCHEMA')) return violations;
+  const spec = responseSpec(op, ex.status);
+  const type = (ex.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const schema = spec?.schemas[type];
+  if (!spec || schema === undefined || ex.body === undefined) return violations;
+  const { errors } = contract.validate(schema, ex.body);
+  const real = errors.filter((e) => {
+    const value = valueAt(ex.body, e.split(' ')[0]!);
+    return !(typeof value === 'string' && value.includes(MASK));
+  });
+  const others = violations.filter((v) => v.requirement !== 'CONTRACT-SCHEMA');
+  return real.length ? [...others, { requirement: 'CONTRACT-SCHEMA', message: `${op.operationId} ${ex.status}: ${real.slice(0, 6).join('; ')}` }] : others;
+}
+
+function valueAt(body: unknown, pointer: string): unknown {
+  if (pointer === '/' || pointer === '') return body;
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce<unknown>((at, seg) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[seg.replace(/~1/gu, '/').replace(/~0/gu, '~')] : undefined), body);
+}
