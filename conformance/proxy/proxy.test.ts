@@ -202,3 +202,21 @@ describe('validating proxy', () => {
     expect(wrongWindow.violations.map((v) => v.requirement)).toEqual(['TRAFFIC-RATELIMIT', 'TRAFFIC-RATELIMIT']);
   });
 });
+
+describe('proxy and check-har command lines', () => {
+  it('a usage error exits 2 and says what to fix', async () => {
+    const { proxyMain } = await import('./cli.ts');
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      expect(await proxyMain(['--listen', '8080'])).toBe(2);
+      expect(await proxyMain(['--target', 'http://127.0.0.1:1', '--listen', '8080', '--fail-on', 'sometimes'])).toBe(2);
+      expect(await checkHarMain([])).toBe(2);
+      expect(await checkHarMain(['/nonexistent/file.har'])).toBe(2);
+    } finally {
+      console.error = original;
+    }
+    expect(errors.join('\n')).toMatch(/--target URL is required[\s\S]*--fail-on must be one of must, should, none[\s\S]*one HAR file is required[\s\S]*cannot read \/nonexistent\/file\.har/u);
+  });
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { coverageMatrix } from '../framework/coverage.ts';
 import { requirementResults } from '../framework/requirements.ts';
@@ -52,12 +52,15 @@ export class Traffic {
   readonly runId = randomBytes(4).toString('hex');
   readonly startedAt = new Date();
   private readonly jsonl: string | undefined;
+  /** Appended without blocking the proxy's event loop; ended by finish(). */
+  private readonly jsonlStream: WriteStream | undefined;
 
   constructor(private readonly opts: TrafficOptions) {
     if (opts.outDir) {
       mkdirSync(opts.outDir, { recursive: true });
       this.jsonl = join(opts.outDir, 'violations.jsonl');
-      writeFileSync(this.jsonl, '');
+      this.jsonlStream = createWriteStream(this.jsonl, { flags: 'w' });
+      this.jsonlStream.on('error', (error) => console.error(`quazzar-conformance: cannot write ${this.jsonl}: ${error.message}`));
     }
   }
 
@@ -96,9 +99,9 @@ export class Traffic {
     const where = `${ex.request.method} ${url.pathname}${url.search}`;
     const line = `✗ #${ex.id} ${ex.operationId ?? '-'} ${where} → ${ex.status} ${v.requirement} [${levelOf(v.requirement)}]: ${v.message}`;
     (this.opts.log ?? console.log)(line);
-    if (this.jsonl) {
+    if (this.jsonlStream) {
       const record = { at: new Date().toISOString(), exchange: ex.id, operationId: ex.operationId ?? null, method: ex.request.method, url: `${url.pathname}${url.search}`, status: ex.status, client: ex.client, rule: v.requirement, level: levelOf(v.requirement), message: v.message };
-      appendFileSync(this.jsonl, `${JSON.stringify(record)}\n`);
+      this.jsonlStream.write(`${JSON.stringify(record)}\n`);
     }
   }
 
@@ -143,6 +146,8 @@ export class Traffic {
   async finish(failOn: FailOn): Promise<{ result: RunResult; files: string[] }> {
     const result = this.result(failOn);
     const files: string[] = [];
+    const stream = this.jsonlStream;
+    if (stream && !stream.writableEnded) await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
     if (this.opts.outDir) {
       files.push(...(await writeReports(result, this.opts.outDir)));
       if (this.opts.keepAll) {
