@@ -163,7 +163,7 @@ describe('validating proxy', () => {
     }
   });
 
-  it('the suite through the proxy: 0 violations; check-har on the suite\'s own --har finds none either', async () => {
+  it('the whole suite through the proxy: no violation by the deployment; check-har on the suite\'s own --har agrees', async () => {
     const p = await proxyInFront(ref.url);
     dirs.push(p.out);
     const harPath = join(p.out, 'suite.har');
@@ -174,30 +174,40 @@ describe('validating proxy', () => {
       harnessUrl: ref.harnessUrl,
       harnessToken: ref.harnessToken,
       tokenSigningKey: ref.tokenSigningKey,
-      only: ['ACCESS-01', 'KEYS-01', 'TOTP-01', 'NEGATIVE-01', 'ERRORS-08'],
       reportDir: null,
       harPath,
       log: () => {},
     });
-    expect(run.checks.filter((c) => c.outcome !== 'pass').map((c) => `${c.id} ${c.outcome} ${c.reason ?? ''}`)).toEqual([]);
-    expect(run.checks).toHaveLength(5);
-    await p.judged(run.exchanges.filter((ex) => !ex.request.url.includes('/__harness')).length);
-    expect(p.exchanges.length).toBeGreaterThan(20);
+    expect(run.exitCode).toBe(0);
+    expect(run.summary.pass).toBeGreaterThan(80);
+    await p.judged(run.exchanges.filter((ex) => ex.request.url.startsWith(p.url)).length);
     await p.close();
-    expect(p.lines).toEqual([]);
-    expect(findings(p.exchanges)).toEqual([]);
+    const deployment = p.exchanges.flatMap((ex) => ex.violations.filter((v) => !v.requirement.startsWith('CLIENT-')).map((v) => `#${ex.id} ${ex.request.method} ${ex.request.url} → ${ex.status} ${v.requirement}: ${v.message}`));
+    expect(deployment).toEqual([]);
+    // SESSIONS-05 sends a session token in the query string on purpose (to see it refused):
+    // the client's fault, reported as such (a SHOULD: the run still exits 0).
+    const client = p.exchanges.filter((ex) => ex.violations.length).map((ex) => `${ex.request.method} ${new URL(ex.request.url).pathname}${new URL(ex.request.url).search.replace(/=.*$/u, '=…')} → ${ex.status}`);
+    expect(client).toEqual(['GET /users/me?access_token=… → 401', 'GET /users/me?token=… → 401']);
+    expect(p.traffic.exitCode('must')).toBe(0);
+    expect(p.traffic.exitCode('should')).toBe(1);
     const lines: string[] = [];
-    const code = await checkHarMain([harPath, '--fail-on', 'should'], (l) => lines.push(l));
-    expect(lines.filter((l) => l.startsWith('✗'))).toEqual([]);
+    const code = await checkHarMain([harPath], (l) => lines.push(l));
+    expect(lines.filter((l) => l.startsWith('✗') && !/ CLIENT-SECRET-IN-URL /u.test(l))).toEqual([]);
+    // The same two exchanges; the HAR's masking left the parameter names, not the tokens' shape.
+    expect(lines.filter((l) => l.startsWith('✗')).map((l) => / GET (\/users\/me\?\w+=)/u.exec(l)?.[1])).toEqual(['/users/me?access_token=', '/users/me?token=']);
     expect(code).toBe(0);
-  });
+  }, 180_000);
 
   it('judges what the client sends too: a token in the query string, an incoherent RateLimit', () => {
     const traffic = new Traffic({ contract, log: () => {}, baseUrl: 'http://x', source: 'test' });
     const headers = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'cache-control': 'no-store', 'content-type': 'application/json' };
     const base = { client: 'c', status: 200, text: '{"status":"ok"}', body: { status: 'ok' }, durationMs: 1 };
     const inUrl = traffic.add({ ...base, request: { method: 'GET', url: 'http://x/health?access_token=eyJhbGciOi.eyJzdWIiOi.c2ln', headers: {}, bodyBytes: 0 }, headers: { ...headers, 'ratelimit-policy': '"health";q=120;w=60', ratelimit: '"health";r=119;t=60' } });
-    expect(inUrl.violations.map((v) => v.requirement)).toEqual(['TRAFFIC-SECRET-IN-URL', 'TRAFFIC-SECRET-IN-URL']);
+    expect(inUrl.violations.map((v) => v.requirement)).toEqual(['CLIENT-SECRET-IN-URL', 'CLIENT-SECRET-IN-URL']);
+    const accepted = traffic.add({ ...base, text: '{}', body: {}, request: { method: 'GET', url: 'http://x/projects?token=eyJhbGciOi.eyJzdWIiOi.c2ln', headers: {}, bodyBytes: 0 }, headers });
+    expect(accepted.violations.map((v) => v.requirement)).toContain('TRAFFIC-URL-CREDENTIAL');
+    const unavailable = traffic.add({ ...base, status: 503, text: '{}', body: { type: 'https://app.quazzar.space/problems/service_unavailable', title: 'Service unavailable', status: 503, detail: 'The database cannot be reached.', code: 'service_unavailable' }, request: { method: 'GET', url: 'http://x/projects', headers: {}, bodyBytes: 0 }, headers: { ...headers, 'content-type': 'application/problem+json' } });
+    expect(unavailable.violations).toEqual([{ requirement: 'CONTRACT-HEADERS', message: '503 without an integer Retry-After (got null)' }]);
     const wrongWindow = traffic.add({ ...base, request: { method: 'GET', url: 'http://x/health', headers: {}, bodyBytes: 0 }, headers: { ...headers, 'ratelimit-policy': '"health";q=120;w=30', ratelimit: '"health";r=119;t=45' } });
     expect(wrongWindow.violations.map((v) => v.requirement)).toEqual(['TRAFFIC-RATELIMIT', 'TRAFFIC-RATELIMIT']);
   });

@@ -14,15 +14,18 @@ export const TRAFFIC_REQUIREMENTS: Record<string, string> = {
   'TRAFFIC-SECURITY-HEADERS': 'Every answer carries the documented X-Content-Type-Options, Referrer-Policy and X-Frame-Options (contract "Response headers", SEC 26)',
   'TRAFFIC-NO-STORE': 'Every answer carrying a secret (token, key, TOTP secret, backup codes) is Cache-Control: no-store (SEC 26)',
   'TRAFFIC-CACHE': 'Every other answer is Cache-Control: no-store too (contract "Response headers")',
-  'TRAFFIC-SECRET-IN-URL': 'No credential, password, token or code travels in a URL (contract "Authentication": never in the query string)',
+  'TRAFFIC-URL-CREDENTIAL': 'A secured operation never accepts a credential from the query string (contract "Authentication", SEC 11)',
+  'CLIENT-SECRET-IN-URL': 'Clients send no credential, password, token or code in a URL (contract "Authentication": never in the query string)',
   'TRAFFIC-RATELIMIT': 'RateLimit and RateLimit-Policy name the operation\'s documented policy, quota and window; r ≤ q, t ≤ w; a 429 rate_limited has r=0 and Retry-After = t',
 };
 
 export const RULES: Record<string, string> = { ...CONTRACT_REQUIREMENTS, ...TRAFFIC_REQUIREMENTS };
 
-const SHOULD_RULES = new Set(['TRAFFIC-CACHE']);
+/** CLIENT-*: what the traffic's clients did, not the deployment (the suite's own SESSIONS-05
+ * sends a token in the query string on purpose): a warning unless --fail-on should. */
+const SHOULD_RULES = new Set(['TRAFFIC-CACHE', 'CLIENT-SECRET-IN-URL']);
 export const levelOf = (id: string): Level => (SHOULD_RULES.has(id) ? 'SHOULD' : 'MUST');
-export const areaOf = (id: string): string => (id.startsWith('TRAFFIC-') ? 'traffic' : 'contract');
+export const areaOf = (id: string): string => (id.startsWith('TRAFFIC-') ? 'traffic' : id.startsWith('CLIENT-') ? 'client' : 'contract');
 
 export interface Route extends RouteInfo {
   op?: ContractOperation;
@@ -57,8 +60,12 @@ export interface JudgeOptions {
 export function judge(contract: Contract, route: Route, ex: Exchange, opts: JudgeOptions = {}): Violation[] {
   const out: Violation[] = [];
   const outside = ex.status > 0 && !route.known && ex.status !== 404;
+  // A 503 the contract documents for every operation (x-global-responses: database or
+  // rate-limit store unreachable) is not CONTRACT-NO-5XX in real traffic; its Retry-After is due.
+  const global503 = ex.status === 503 && !!contract.document?.['x-global-responses']?.['503'];
   if (!outside) {
-    let contractViolations = validateExchange(contract, route.op, route, ex);
+    let contractViolations = validateExchange(contract, route.op, route, global503 ? { ...ex, provoked5xx: true } : ex);
+    if (global503 && !route.op?.statuses.includes(503) && !/^\d+$/u.test(ex.headers['retry-after'] ?? '')) contractViolations.push({ requirement: 'CONTRACT-HEADERS', message: `503 without an integer Retry-After (got ${JSON.stringify(ex.headers['retry-after'] ?? null)})` });
     if (opts.truncated) contractViolations = contractViolations.filter((v) => v.requirement !== 'CONTRACT-SCHEMA' && v.requirement !== 'CONTRACT-PROBLEM');
     if (opts.masked && route.op) contractViolations = unmaskedSchemaViolations(contract, route.op, ex, contractViolations);
     out.push(...contractViolations);
@@ -80,11 +87,15 @@ export function judge(contract: Contract, route: Route, ex: Exchange, opts: Judg
 
 function secretInUrl(ex: Exchange, route: Route, add: (r: string, m: string) => void): void {
   const url = new URL(ex.request.url, 'http://x');
-  if (route.known) {
-    const names = [...url.searchParams.keys()].filter((name) => SECRET_PARAMS.test(name));
-    if (names.length) add('TRAFFIC-SECRET-IN-URL', `the query string carries ${names.map((n) => `"${n}"`).join(', ')}`);
+  const names = route.known ? [...url.searchParams.keys()].filter((name) => SECRET_PARAMS.test(name)) : [];
+  if (names.length) add('CLIENT-SECRET-IN-URL', `the query string carries ${names.map((n) => `"${n}"`).join(', ')}`);
+  if (SECRET_SHAPES.test(`${url.pathname}${url.search}`)) add('CLIENT-SECRET-IN-URL', 'the URL carries a session token or an API key');
+  // The deployment's side: a secured operation answered with success to a request whose only
+  // credential was in the URL.
+  const secured = !!route.op && route.op.security.length > 0 && route.op.security.every((alternative) => alternative.length > 0);
+  if (secured && ex.status >= 200 && ex.status < 300 && !ex.request.headers['authorization'] && (names.length || SECRET_SHAPES.test(url.search))) {
+    add('TRAFFIC-URL-CREDENTIAL', `${route.op!.operationId} answered ${ex.status} with no Authorization header, a credential only in the URL`);
   }
-  if (SECRET_SHAPES.test(`${url.pathname}${url.search}`)) add('TRAFFIC-SECRET-IN-URL', 'the URL carries a session token or an API key');
 }
 
 function securityHeaders(contract: Contract, ex: Exchange, add: (r: string, m: string) => void): void {
@@ -136,10 +147,17 @@ function unmaskedSchemaViolations(contract: Contract, op: ContractOperation, ex:
   const { errors } = contract.validate(schema, ex.body);
   const real = errors.filter((e) => {
     const value = valueAt(ex.body, e.split(' ')[0]!);
-    return !(typeof value === 'string' && value.includes(MASK));
+    return !isMasked(value);
   });
   const others = violations.filter((v) => v.requirement !== 'CONTRACT-SCHEMA');
   return real.length ? [...others, { requirement: 'CONTRACT-SCHEMA', message: `${op.operationId} ${ex.status}: ${real.slice(0, 6).join('; ')}` }] : others;
+}
+
+/** `"***"`, `"qzk_***"`, a URL with `secret=***`, or a list of them (masked backup codes are
+ * all alike: `uniqueItems` fails on the mask, not on the deployment). */
+function isMasked(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes(MASK);
+  return Array.isArray(value) && value.length > 0 && value.every(isMasked);
 }
 
 function valueAt(body: unknown, pointer: string): unknown {
