@@ -200,7 +200,7 @@ export async function checkHarMain(argv: string[], log: (line: string) => void =
   }
   log(`quazzar-conformance check-har: ${har.exchanges.length} exchanges of ${har.origins.join(', ') || 'no API origin'}${har.ignored ? ` (${har.ignored} of other origins ignored)` : ''}, checking against ${describeContract(contractPath)}`);
   const traffic = new Traffic({ contract, ...(out ? { outDir: out } : {}), log, baseUrl: har.origins.join(', ') || file, source: 'har' });
-  for (const ex of har.exchanges) traffic.add(ex, { masked: har.masked });
+  har.exchanges.forEach((ex, i) => traffic.add(ex, { masked: har.masked, truncated: har.bodyMissing[i]! }));
   const { result, files } = await traffic.finish(failOn);
   for (const line of traffic.summaryLines(result, files)) log(line);
   return result.exitCode;

@@ -14,13 +14,16 @@ interface HarEntry {
   startedDateTime?: string;
   time?: number;
   request: { method: string; url: string; headers?: HarHeader[]; postData?: { text?: string }; bodySize?: number };
-  response: { status: number; headers?: HarHeader[]; content?: { text?: string; encoding?: string; mimeType?: string }; _error?: string };
+  response: { status: number; headers?: HarHeader[]; content?: { text?: string; encoding?: string; mimeType?: string; size?: number }; _error?: string };
 }
 
 export type HarExchange = Omit<Exchange, 'id' | 'violations' | 'checkId' | 'operationId'>;
 
 export interface HarRead {
   exchanges: HarExchange[];
+  /** Per exchange: the body was not recorded (a browser leaves out some), so only status and
+   * headers can be judged. */
+  bodyMissing: boolean[];
   /** Entries left out: another origin than the API's. */
   ignored: number;
   origins: string[];
@@ -47,6 +50,7 @@ export function readHar(har: unknown, contract: Contract, origins?: string[]): H
     ...new Set(entries.filter((e) => routeOf(contract, e.request.method, e.request.url).op).map((e) => new URL(e.request.url).origin)),
   ];
   const exchanges: HarExchange[] = [];
+  const bodyMissing: boolean[] = [];
   let ignored = 0;
   for (const e of entries) {
     if (!apiOrigins.includes(new URL(e.request.url).origin)) {
@@ -65,6 +69,7 @@ export function readHar(har: unknown, contract: Contract, origins?: string[]): H
       }
     }
     const requestBody = e.request.postData?.text;
+    bodyMissing.push(content.text === undefined && (content.size ?? 0) > 0);
     exchanges.push({
       client: 'har',
       request: {
@@ -83,5 +88,5 @@ export function readHar(har: unknown, contract: Contract, origins?: string[]): H
       ...(e.response.status === 0 ? { error: e.response._error ?? 'no answer recorded' } : {}),
     });
   }
-  return { exchanges, ignored, origins: apiOrigins, masked: log.creator?.name === 'quazzar-conformance' };
+  return { exchanges, bodyMissing, ignored, origins: apiOrigins, masked: log.creator?.name === 'quazzar-conformance' };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,5 +228,41 @@ describe('proxy and check-har command lines', () => {
       console.error = original;
     }
     expect(errors.join('\n')).toMatch(/--target URL is required[\s\S]*--fail-on must be one of must, should, none[\s\S]*one HAR file is required[\s\S]*cannot read \/nonexistent\/file\.har/u);
+  });
+});
+
+describe('check-har on a browser export', () => {
+  it('judges the API origin only, reads HTTP/2 pseudo-headers and base64 bodies, and judges an unrecorded body by its headers', async () => {
+    const h = (o: Record<string, string>) => Object.entries(o).map(([name, value]) => ({ name, value }));
+    const safe = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store', 'RateLimit-Policy': '"health";q=120;w=60', RateLimit: '"health";r=119;t=60' };
+    const health = JSON.stringify({ status: 'ok' });
+    const entry = (url: string, status: number, headers: Record<string, string>, content: Record<string, unknown>) => ({
+      startedDateTime: '2026-12-07T00:00:00Z', time: 3,
+      request: { method: 'GET', url, httpVersion: 'h2', headers: h({ ':authority': 'api.example', accept: '*/*' }), queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
+      response: { status, statusText: '', httpVersion: 'h2', headers: h({ ':status': String(status), ...headers }), cookies: [], content, redirectURL: '', headersSize: -1, bodySize: -1 },
+      cache: {}, timings: { send: 0, wait: 3, receive: 0 },
+    });
+    const har = {
+      log: {
+        version: '1.2', creator: { name: 'WebInspector', version: '537.36' }, pages: [],
+        entries: [
+          entry('https://api.example/health', 200, { ...safe, 'Content-Type': 'application/json' }, { size: health.length, mimeType: 'application/json', text: Buffer.from(health).toString('base64'), encoding: 'base64' }),
+          // Chrome leaves out some bodies: judged by status and headers (here the missing nosniff).
+          entry('https://api.example/health', 200, { ...safe, 'X-Content-Type-Options': '', 'Content-Type': 'application/json' }, { size: 15, mimeType: 'application/json' }),
+          entry('https://cdn.example/app.js', 200, { 'Content-Type': 'text/javascript' }, { size: 10, mimeType: 'text/javascript', text: 'var a = 1;' }),
+        ],
+      },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'qz-browser-har-'));
+    try {
+      const file = join(dir, 'browser.har');
+      writeFileSync(file, JSON.stringify(har));
+      const lines: string[] = [];
+      expect(await checkHarMain([file], (l) => lines.push(l))).toBe(1);
+      expect(lines[0]).toMatch(/2 exchanges of https:\/\/api\.example \(1 of other origins ignored\)/u);
+      expect(lines.filter((l) => l.startsWith('✗'))).toEqual(['✗ #2 getHealth GET /health → 200 TRAFFIC-SECURITY-HEADERS [MUST]: X-Content-Type-Options is "", documented: nosniff']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
