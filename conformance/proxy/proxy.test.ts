@@ -7,7 +7,7 @@ import type { Exchange } from '../framework/types.ts';
 import { DEFAULT_CONTRACT, runConformance } from '../run.ts';
 import { startBrokenProxy } from '../selftest/broken-proxy.ts';
 import { variants } from '../selftest/broken-variants.ts';
-import { startReference, type RunningReference } from '../selftest/reference-server.ts';
+import { CLIENT_IP_HEADER, startReference, type RunningReference } from '../selftest/reference-server.ts';
 import { checkHarMain } from './cli.ts';
 import { startValidatingProxy } from './server.ts';
 import { Traffic } from './traffic.ts';
@@ -60,8 +60,10 @@ async function proxyInFront(target: string, clientIpHeader?: string): Promise<Pr
 }
 
 /** register, login, /users/me, a 422, a 401, a 404, a 405, logout: the flows of a client. */
+let flowClient = 0;
 async function flows(base: string): Promise<{ token: string; count: number }> {
-  const json = { 'content-type': 'application/json' };
+  // Each flow from its own address (the reference trusts the header): budgets never meet.
+  const json = { 'content-type': 'application/json', [CLIENT_IP_HEADER]: `198.51.100.${++flowClient}` };
   const email = `proxy-${Date.now()}@example.com`;
   const register = await fetch(`${base}/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email, password: PASSWORD, full_name: 'Proxy Test' }) });
   await register.arrayBuffer();
@@ -197,6 +199,29 @@ describe('validating proxy', () => {
     expect(lines.filter((l) => l.startsWith('✗')).map((l) => / GET (\/users\/me\?\w+=)/u.exec(l)?.[1])).toEqual(['/users/me?access_token=', '/users/me?token=']);
     expect(code).toBe(0);
   }, 180_000);
+
+  it('forwards unchanged: the same status, headers and bytes as the server sends; a body over the cap is judged by its headers only', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qz-proxy-cap-'));
+    dirs.push(out);
+    const traffic = new Traffic({ contract, outDir: out, log: () => {}, baseUrl: ref.url, source: 'proxy' });
+    const judged: Exchange[] = [];
+    const proxy = await startValidatingProxy({ target: ref.url, port: 0, traffic, bodyCap: 8, onExchange: (ex) => judged.push(ex) });
+    try {
+      const body = JSON.stringify({ email: 'not an address', password: PASSWORD, full_name: 'x'.repeat(5000) });
+      const send = (base: string) => fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-custom': 'kept', [CLIENT_IP_HEADER]: '203.0.113.77' }, body });
+      const direct = await send(ref.url);
+      const proxied = await send(proxy.url);
+      const headersOf = (r: Response) => [...r.headers].filter(([k]) => !['date', 'ratelimit', 'connection', 'keep-alive'].includes(k));
+      expect(proxied.status).toBe(direct.status);
+      expect(headersOf(proxied)).toEqual(headersOf(direct));
+      expect(await proxied.text()).toBe(await direct.text());
+      while (judged.length < 1) await new Promise((r) => setTimeout(r, 10));
+      expect(judged[0]!.request.bodyBytes).toBe(Buffer.byteLength(body));
+      expect(judged[0]!.violations).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 
   it('judges what the client sends too: a token in the query string, an incoherent RateLimit', () => {
     const traffic = new Traffic({ contract, log: () => {}, baseUrl: 'http://x', source: 'test' });
