@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,6 +219,27 @@ describe('validating proxy', () => {
       while (judged.length < 1) await new Promise((r) => setTimeout(r, 10));
       expect(judged[0]!.request.bodyBytes).toBe(Buffer.byteLength(body));
       expect(judged[0]!.violations).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a request the client abandons before any answer is not held against the deployment', async () => {
+    const traffic = new Traffic({ contract, log: () => {}, baseUrl: ref.url, source: 'proxy' });
+    const judged: Exchange[] = [];
+    const proxy = await startValidatingProxy({ target: ref.url, port: 0, traffic, onExchange: (ex) => judged.push(ex) });
+    try {
+      // Half a body, then the client hangs up: the server is still waiting for the rest.
+      const { port } = new URL(proxy.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write('POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":');
+      await new Promise((r) => setTimeout(r, 50));
+      socket.destroy();
+      await (await fetch(`${proxy.url}/health`, { headers: { [CLIENT_IP_HEADER]: '203.0.113.78' } })).arrayBuffer();
+      while (judged.length < 1) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(judged.map((ex) => `${ex.request.method} ${new URL(ex.request.url).pathname} ${ex.status} ${ex.violations.length}`)).toEqual(['GET /health 200 0']);
     } finally {
       await proxy.close();
     }

@@ -111,15 +111,19 @@ export async function startValidatingProxy(opts: ProxyOptions): Promise<RunningP
     let upstreamResponse: IncomingMessage | undefined;
     let error: string | undefined;
     let judged = false;
+    /** The client closed its connection before the answer ended: not the deployment's doing. */
+    let clientGone = false;
 
     const judge = (): void => {
       if (judged) return;
       judged = true;
+      // A request the client abandoned before any answer: nothing to judge.
+      if (clientGone && !upstreamResponse) return;
       setImmediate(() => {
         const requestText = requestBody.buffer();
         const responseHeaders = upstreamResponse ? flatten(upstreamResponse.headers) : {};
         let text = '';
-        let truncated = responseBody.truncated;
+        let truncated = responseBody.truncated || clientGone;
         if (!truncated) {
           try {
             text = decoded(responseBody.buffer(), responseHeaders['content-encoding']);
@@ -196,7 +200,10 @@ export async function startValidatingProxy(opts: ProxyOptions): Promise<RunningP
     req.pipe(upstream);
     req.on('error', () => upstream.destroy());
     res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      upstream.destroy();
+      judge();
     });
   });
   server.keepAliveTimeout = 5000;
