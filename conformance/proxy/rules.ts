@@ -33,11 +33,24 @@ export interface Route extends RouteInfo {
   known: boolean;
 }
 
+/** Routes already found, per contract (matching every template per exchange was the proxy's
+ * largest cost); emptied when it grows past ROUTE_CACHE_SIZE distinct method and path pairs. */
+const routes = new WeakMap<Contract, Map<string, Route>>();
+const ROUTE_CACHE_SIZE = 10_000;
+
 export function routeOf(contract: Contract, method: string, url: string): Route {
   const path = new URL(url, 'http://x').pathname;
+  const key = `${method.toUpperCase()} ${path}`;
+  let cache = routes.get(contract);
+  if (!cache) routes.set(contract, (cache = new Map()));
+  const known = cache.get(key);
+  if (known) return known;
   const matching = contract.operations.filter((o) => templateMatches(o.path, path));
   const op = matching.find((o) => o.method === method.toUpperCase());
-  return { ...(op ? { op } : {}), allowed: matching.map((o) => o.method), known: matching.length > 0 };
+  const route: Route = { ...(op ? { op } : {}), allowed: matching.map((o) => o.method), known: matching.length > 0 };
+  if (cache.size >= ROUTE_CACHE_SIZE) cache.clear();
+  cache.set(key, route);
+  return route;
 }
 
 const SECRET_BODY = /"(access_token|key|secret|backup_codes)"\s*:/u;
@@ -98,11 +111,23 @@ function secretInUrl(ex: Exchange, route: Route, add: (r: string, m: string) => 
   }
 }
 
+const documentedSecurityHeaders = new WeakMap<Contract, Array<{ name: string; wanted: string }>>();
+
+/** The values the contract's "Response headers" section documents (read once per contract). */
+function securityHeadersOf(contract: Contract): Array<{ name: string; wanted: string }> {
+  let list = documentedSecurityHeaders.get(contract);
+  if (!list) {
+    const description = String(contract.document?.info?.description ?? '');
+    list = ['X-Content-Type-Options', 'Referrer-Policy', 'X-Frame-Options']
+      .map((name) => ({ name, wanted: documentedHeader(description, name) ?? (name === 'X-Content-Type-Options' ? 'nosniff' : undefined) }))
+      .filter((h): h is { name: string; wanted: string } => h.wanted !== undefined);
+    documentedSecurityHeaders.set(contract, list);
+  }
+  return list;
+}
+
 function securityHeaders(contract: Contract, ex: Exchange, add: (r: string, m: string) => void): void {
-  const description = String(contract.document?.info?.description ?? '');
-  for (const name of ['X-Content-Type-Options', 'Referrer-Policy', 'X-Frame-Options']) {
-    const wanted = documentedHeader(description, name) ?? (name === 'X-Content-Type-Options' ? 'nosniff' : undefined);
-    if (wanted === undefined) continue;
+  for (const { name, wanted } of securityHeadersOf(contract)) {
     const got = ex.headers[name.toLowerCase()];
     if ((got ?? '').toLowerCase() !== wanted.toLowerCase()) add('TRAFFIC-SECURITY-HEADERS', `${name} is ${JSON.stringify(got ?? null)}, documented: ${wanted}`);
   }
