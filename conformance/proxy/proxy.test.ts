@@ -8,7 +8,7 @@ import type { Exchange } from '../framework/types.ts';
 import { DEFAULT_CONTRACT, runConformance } from '../run.ts';
 import { startBrokenProxy } from '../selftest/broken-proxy.ts';
 import { variants } from '../selftest/broken-variants.ts';
-import { CLIENT_IP_HEADER, startReference, type RunningReference } from '../selftest/reference-server.ts';
+import { CLIENT_IP_HEADER, freePort, startReference, type RunningReference } from '../selftest/reference-server.ts';
 import { checkHarMain } from './cli.ts';
 import { startValidatingProxy } from './server.ts';
 import { Traffic } from './traffic.ts';
@@ -243,6 +243,34 @@ describe('validating proxy', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('the proxy command: stops after --max-exchanges, writes its reports, exits by --fail-on', async () => {
+    const { proxyMain } = await import('./cli.ts');
+    const run = async (failOn: string): Promise<{ code: number; out: string; lines: string[] }> => {
+      const out = mkdtempSync(join(tmpdir(), 'qz-proxy-cli-'));
+      dirs.push(out);
+      const port = await freePort();
+      const lines: string[] = [];
+      let started!: () => void;
+      const ready = new Promise<void>((resolve) => (started = resolve));
+      const done = proxyMain(['--target', ref.url, '--listen', String(port), '--out', out, '--fail-on', failOn, '--max-exchanges', '2'], (l) => {
+        lines.push(l);
+        if (l.startsWith('quazzar-conformance proxy: http')) started();
+      });
+      await ready;
+      // A client that puts a token in the URL: a SHOULD finding (CLIENT-SECRET-IN-URL).
+      await (await fetch(`http://127.0.0.1:${port}/health?token=abc`, { headers: { [CLIENT_IP_HEADER]: '203.0.113.79' } })).arrayBuffer();
+      await (await fetch(`http://127.0.0.1:${port}/health`, { headers: { [CLIENT_IP_HEADER]: '203.0.113.79' } })).arrayBuffer();
+      return { code: await done, out, lines };
+    };
+    const lenient = await run('must');
+    expect(lenient.code).toBe(0);
+    expect(lenient.lines.some((l) => / CLIENT-SECRET-IN-URL \[SHOULD\]/u.test(l))).toBe(true);
+    expect(readdirSync(lenient.out).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'violations.jsonl']);
+    expect(readFileSync(join(lenient.out, 'junit.xml'), 'utf8')).toContain('CLIENT-SECRET-IN-URL');
+    const strict = await run('should');
+    expect(strict.code).toBe(1);
   });
 
   it('judges what the client sends too: a token in the query string, an incoherent RateLimit', () => {
