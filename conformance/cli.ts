@@ -13,6 +13,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 async function main(): Promise<number> {
+  // Subcommands over real traffic (conformance/proxy/): their own options and help.
+  const [subcommand, ...rest] = process.argv.slice(2);
+  if (subcommand === 'proxy') return (await import('./proxy/cli.ts')).proxyMain(rest);
+  if (subcommand === 'check-har') return (await import('./proxy/cli.ts')).checkHarMain(rest);
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(process.argv.slice(2), process.env);

@@ -161,7 +161,8 @@ function fillPath(op: ContractOperation, params: Record<string, string>): string
   });
 }
 
-function templateMatches(template: string, path: string): boolean {
+/** `/users/me/api-keys/{keyId}` matches `/users/me/api-keys/abc` (exported for the proxy's router). */
+export function templateMatches(template: string, path: string): boolean {
   const pattern = template.replace(/[.*+?^$()|[\]\\]/gu, '\\$&').replace(/\\?\{[^}]+\\?\}/gu, '[^/]+');
   return new RegExp(`^${pattern}$`, 'u').test(path);
 }
