@@ -41,6 +41,7 @@ describe('--help and --dry-run (no deployment)', () => {
   it('--dry-run says what of its estimate is waiting (TOTP steps, windows, cleanup)', () => {
     const lines = planRun({ baseUrl: 'http://127.0.0.1:9', clientIpHeader: 'x-forwarded-for', only: ['totp', 'RATE-05'] });
     expect(lines.join('\n')).toMatch(/waiting for TOTP time steps .*waiting out rate-limit windows.*final cleanup/u);
+    expect(lines.join('\n')).toMatch(/each 100 ms more per password hash adds \d/u);
   });
 });
 

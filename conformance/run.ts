@@ -77,6 +77,10 @@ export function planRun(options: RunOptions): string[] {
       `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
   );
   lines.push(`  of which ${waitsLine(parts)}`);
+  // The hash is the deployment's (its scrypt cost, its cores, its load): a real run measures it
+  // first; the plan says how much the estimate moves with it.
+  const slower = estimateParts(runnable, contract, { ...mode, hashMs: ASSUMED_HASH_MS + 100 }).totalMs - parts.totalMs;
+  if (parts.hashes) lines.push(`  each 100 ms more per password hash adds ${formatDuration(slower)} (a real run measures the deployment's hash before it starts)`);
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
   return lines;
 }
