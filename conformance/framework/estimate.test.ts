@@ -75,6 +75,11 @@ describe('estimateRunMs', () => {
     // An account given back without a session (a reset revoked it) costs its taker a login.
     const giver = check('G', { givesBack: ['account'] });
     expect(plannedHashes([giver, check('T', { owns: {} })], mode, loginAndRegister)).toBe(1);
+    // A TOTP check's account (a used time step) is retired, not handed on, when registering is
+    // cheap (a header or a harness); with one address and no harness it is handed on.
+    const totp = check('TOTP-03', { owns: { giveBack: true } });
+    expect(plannedHashes([totp, check('T', { owns: {} })], mode, loginAndRegister)).toBe(4);
+    expect(plannedHashes([totp, check('T', { owns: {} })], { clientIp: false, harness: false }, loginAndRegister)).toBe(2);
     // Reset mails: an account sent 3 (the per-recipient budget) is not handed to a check sending one more.
     const mailer = check('M', { owns: { session: false, mails: 3, giveBack: true } });
     expect(plannedHashes([mailer, check('N', { owns: { session: false, mails: 1 } })], mode, loginAndRegister)).toBe(2);

@@ -116,7 +116,9 @@ export function withOwnedAccounts(checks: CheckDef[], contract: Pick<Contract, '
       const pooled = takeFrom(pool, mails, limit, owns.session !== false);
       if (!pooled) add('register', 1);
       if (owns.session !== false && !pooled?.session) add('login', 1);
-      if (owns.giveBack) returned.push({ mails: (pooled?.mails ?? 0) + mails, session: !mails && (owns.session !== false || !!pooled?.session) });
+      // An account that used a TOTP step is retired when registering is cheap (AccountPool).
+      const retired = (mode.clientIp || mode.harness) && !!TOTP_WAITS[check.id];
+      if (owns.giveBack && !retired) returned.push({ mails: (pooled?.mails ?? 0) + mails, session: !mails && (owns.session !== false || !!pooled?.session) });
     }
     for (const kind of check.givesBack ?? []) returned.push({ mails: 0, session: kind === 'session' });
     pool.push(...returned);
