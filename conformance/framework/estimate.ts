@@ -19,7 +19,7 @@ import type { CheckDef, Contract } from './types.ts';
 // - the final cleanup (a logout per session the run made, a backup-code login per account
 //   TOTP stays locked on).
 // Every wait a check makes is declared (estimate.test.ts fails for a check that waits and is
-// not listed), and `plannedWaits` breaks the estimate down for the plan and the run's header.
+// not listed), and `estimateParts` breaks the estimate down for the plan and the run's header.
 
 declare module './types.ts' {
   interface CheckDef {
@@ -177,7 +177,7 @@ function pooledSteps(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | '
       if (taken?.stepped && TOTP_WAITS[check.id]) out.add(check);
       if (check.owns.giveBack) pool.push({ stepped: !!TOTP_WAITS[check.id] || !!taken?.stepped });
     }
-    for (const _ of check.givesBack ?? []) pool.push({ stepped: false });
+    for (let i = 0; i < (check.givesBack?.length ?? 0); i += 1) pool.push({ stepped: false });
   }
   return out;
 }
