@@ -22,6 +22,11 @@ import type { CheckDef, Contract } from './types.ts';
 // not listed), and `estimateParts` breaks the estimate down for the plan and the run's header.
 
 declare module './types.ts' {
+  interface RunResult {
+    /** The password hash the run measured before it started (ms): the next `--dry-run`
+     * against the same deployment estimates with it. */
+    hashMs?: number;
+  }
   interface CheckDef {
     /** Password hashes the check makes when it has addresses of its own (a trusted client-ip
      * header), when that differs from the register/login/reset-confirm calls of its `cost`. */
