@@ -174,7 +174,10 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs };
+  // Where the deployment's clock is in its TOTP step (its Date header): the first TOTP step a
+  // check waits for is that far away, not half a step on average.
+  const serverNow = lastDate.value + (Date.now() - lastDate.at);
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs, ...(Number.isNaN(serverNow) ? {} : { stepPhaseMs: serverNow % 30_000 }) };
   const parts = estimateParts(runnable, contract, mode);
   const estimatedMs = parts.totalMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);

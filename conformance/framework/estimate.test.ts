@@ -114,6 +114,12 @@ describe('estimateParts: every real-time wait is planned', () => {
     expect(parts.totpMs).toBeGreaterThanOrEqual(15_000 + 28_000);
   });
 
+  it('with the deployment\'s clock known (a real run), counts a step wait from where the run starts in its step', () => {
+    const at = (stepPhaseMs: number) => estimateParts([totpCheck('TOTP-04')], loginAndRegister, { clientIp: true, harness: false, hashMs: 0, jobs: 1, stepPhaseMs }).totpMs;
+    expect(at(28_000)).toBeLessThan(5_000); // the boundary is two seconds away
+    expect(at(1_000)).toBeGreaterThan(25_000); // a whole step away
+  });
+
   it('counts the windows a check sleeps through itself when a client-ip header is given but no harness', () => {
     const sleeper = check('RATE-08', { waitsMs: 61_000 });
     const parts = estimateParts([sleeper], loginAndRegister, { clientIp: true, harness: false, hashMs: 0, jobs: 1 });

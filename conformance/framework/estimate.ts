@@ -98,6 +98,9 @@ export interface EstimateMode {
   jobs?: number;
   /** What one password hash costs the deployment (measured by the preflight). */
   hashMs: number;
+  /** How far into its TOTP step the deployment's clock is as the run starts (ms; a real run
+   * reads it from a Date header); half a step when unknown (`--dry-run`). */
+  stepPhaseMs?: number;
 }
 
 /**
@@ -141,17 +144,17 @@ export function hashesOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 
 /** Real time a check sleeps in this mode: a window of its own or a Retry-After (`waitsMs`)
  * and the TOTP steps it waits for, when no harness moves the clock; `pooledStep`: its account
  * comes from a check that used TOTP steps on it (the next step is then a boundary away). */
-export function waitsOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness'>, pooledStep = false, atMs?: number): { totpMs: number; windowMs: number } {
+export function waitsOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness' | 'stepPhaseMs'>, pooledStep = false, atMs?: number): { totpMs: number; windowMs: number } {
   if (mode.harness || (!mode.clientIp && check.skipsAlone)) return { totpMs: 0, windowMs: 0 };
   const totp = TOTP_WAITS[check.id];
   const steps = (totp?.steps ?? 0) + (pooledStep && totp ? 1 : 0);
   let totpMs: number;
   if (atMs === undefined) totpMs = (steps > 0 ? FIRST_STEP_WAIT_MS + (steps - 1) * STEP_MS : 0) + (totp?.quiet ? QUIET_STEP_WAIT_MS : 0);
   else {
-    // On the run's timeline (it starts half-way through a step, on average): checks that wait
-    // one after the other are not independent — the second starts just after a boundary the
-    // first waited for, and waits almost a whole step.
-    const into = (atMs + STEP_MS / 2) % STEP_MS;
+    // On the run's timeline (it starts `stepPhaseMs` into a step, half-way when unknown):
+    // checks that wait one after the other are not independent — the second starts just after
+    // a boundary the first waited for, and waits almost a whole step.
+    const into = (atMs + (mode.stepPhaseMs ?? STEP_MS / 2)) % STEP_MS;
     const toBoundary = STEP_MS - into + 1000;
     totpMs = steps > 0 ? toBoundary + (steps - 1) * STEP_MS : totp?.quiet && into > 20_000 ? toBoundary : 0;
   }
