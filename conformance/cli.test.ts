@@ -38,9 +38,22 @@ describe('--help and --dry-run (no deployment)', () => {
     expect(planRun({ baseUrl: 'http://127.0.0.1:9', clientIpHeader: 'x-forwarded-for', only: ['ACCESS-01'] })[0]).toMatch(/4 at a time/u);
   });
 
+  it('--dry-run uses the hash cost the last run against the same deployment measured (its report.json), else assumes one', async () => {
+    const { mkdtemp: mk, writeFile } = await import('node:fs/promises');
+    const reportDir = await mk(join(tmpdir(), 'qz-plan-'));
+    const plan = () => planRun({ baseUrl: 'http://127.0.0.1:9/', clientIpHeader: 'x-forwarded-for', only: ['login'], reportDir });
+    expect(plan().join('\n')).toMatch(/password hashes at 140 ms \(assumed: scrypt N=2\^15/u);
+    await writeFile(join(reportDir, 'report.json'), JSON.stringify({ runId: 'r9', baseUrl: 'http://127.0.0.1:9', startedAt: '2026-01-01T00:00:00.000Z', hashMs: 400 }));
+    expect(plan().join('\n')).toMatch(/password hashes at 400 ms \(measured by run r9 against this deployment, 2026-01-01T00:00:00.000Z;/u);
+    await writeFile(join(reportDir, 'report.json'), JSON.stringify({ runId: 'r9', baseUrl: 'http://elsewhere:9', hashMs: 400 }));
+    expect(plan().join('\n')).toMatch(/at 140 ms/u);
+    await rm(reportDir, { recursive: true, force: true });
+  });
+
   it('--dry-run says what of its estimate is waiting (TOTP steps, windows, cleanup)', () => {
     const lines = planRun({ baseUrl: 'http://127.0.0.1:9', clientIpHeader: 'x-forwarded-for', only: ['totp', 'RATE-05'] });
     expect(lines.join('\n')).toMatch(/waiting for TOTP time steps .*waiting out rate-limit windows.*final cleanup/u);
+    expect(lines.join('\n')).toMatch(/each 100 ms more per password hash adds \d/u);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allChecks, AREAS } from './checks/index.ts';
 import { AccountPool } from './framework/accounts.ts';
@@ -74,15 +75,39 @@ export function planRun(options: RunOptions): string[] {
       lines.push(`  RUN  ${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}`);
     }
   }
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: defaultJobs(options), hashMs: ASSUMED_HASH_MS };
+  // The hash is the deployment's (its scrypt cost, its cores, its load): a real run measures it
+  // first; the plan takes the one the last run against this deployment measured, else assumes
+  // one, and says how much the estimate moves with it.
+  const last = lastMeasuredHash(options);
+  const hashMs = last?.hashMs ?? ASSUMED_HASH_MS;
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!options.harnessUrl, jobs: defaultJobs(options), hashMs };
   const parts = estimateParts(runnable, contract, mode);
   lines.push(
-    `estimated run time: ${formatDuration(parts.totalMs)}${jobsHint(runnable, contract, mode)}, counting ${parts.hashes} password hashes at ${ASSUMED_HASH_MS} ms ` +
-      `(scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`,
+    `estimated run time: ${formatDuration(parts.totalMs)}${jobsHint(runnable, contract, mode)}, counting ${parts.hashes} password hashes at ${Math.round(hashMs)} ms ` +
+      (last
+        ? `(measured by run ${last.runId} against this deployment, ${last.startedAt}; hashed one at a time)`
+        : `(assumed: scrypt N=2^15 hashed one at a time; a real run measures the deployment's hash first)`),
   );
   lines.push(`  of which ${waitsLine(parts)}`);
+  const slower = estimateParts(runnable, contract, { ...mode, hashMs: hashMs + 100 }).totalMs - parts.totalMs;
+  if (parts.hashes) lines.push(`  each 100 ms more per password hash adds ${formatDuration(slower)} (a real run measures the deployment's hash before it starts)`);
   if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
   return lines;
+}
+
+/** The hash cost the last run against the same base URL measured: its report.json in
+ * `--report-dir` (a `--dry-run` sends nothing, so it cannot measure one). */
+function lastMeasuredHash(options: RunOptions): { hashMs: number; runId: string; startedAt: string } | undefined {
+  if (options.reportDir === null) return undefined;
+  const file = join(options.reportDir ?? 'reports/conformance', 'report.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const last = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunResult>;
+    const same = typeof last.baseUrl === 'string' && last.baseUrl.replace(/\/+$/u, '') === options.baseUrl.replace(/\/+$/u, '');
+    return same && typeof last.hashMs === 'number' && last.hashMs > 0 ? { hashMs: last.hashMs, runId: String(last.runId), startedAt: String(last.startedAt) } : undefined;
+  } catch {
+    return undefined; // not a report of this suite: assume
+  }
 }
 
 export async function runConformance(given: RunOptions): Promise<RunResult> {
@@ -156,7 +181,10 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const runnable = checks.filter((c) => (c.needs ?? []).every((need) => capabilities[need]) && !notInContract(c, contract));
   // What the deployment's password hashing adds (the pacing model alone ignores it).
   const hashMs = await measureHashMs(new ContractClient(env, options.clientIpHeader ? ipPool() : 'self', { checkId: 'preflight' }), options.clientIpHeader || harness ? 3 : 1);
-  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs };
+  // Where the deployment's clock is in its TOTP step (its Date header): the first TOTP step a
+  // check waits for is that far away, not half a step on average.
+  const serverNow = lastDate.value + (Date.now() - lastDate.at);
+  const mode = { clientIp: !!options.clientIpHeader, harness: !!harness, jobs: defaultJobs(options), hashMs, ...(Number.isNaN(serverNow) ? {} : { stepPhaseMs: serverNow % 30_000 }) };
   const parts = estimateParts(runnable, contract, mode);
   const estimatedMs = parts.totalMs;
   log(`quazzar-conformance run ${runId} against ${baseUrl}`);
@@ -247,6 +275,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
     ...(options.interrupt?.aborted ? { interrupted: true } : {}),
     exitCode: summary.mustFailed + contractSummary.mustFailed === 0 && !(options.strict && all.some((r) => r.outcome === 'partial')) ? 0 : 1,
   };
+  result.hashMs = Math.round(hashMs);
   result.notImplemented = env.implementation!.entries();
   result.seed = options.seed!;
   result.profiles = profileTable(contract, results, result.notImplemented, !!harness);

@@ -102,6 +102,11 @@ export class ContractClient implements Client {
     if (absent) throw absent;
     const pace = opts.pace !== false;
     const reservation = op ? await env.pacer.acquire(op, keys, pace, this.owner.signal) : undefined;
+    if (opts.lateBody) {
+      body = Buffer.from(JSON.stringify({ ...(isRecord(opts.body) ? opts.body : {}), ...(await opts.lateBody()) }), 'utf8');
+      headers['content-length'] = String(body.length);
+      headers['content-type'] ??= 'application/json';
+    }
     const raw = await send({ method, url, headers, ...(body ? { body } : {}), timeoutMs: opts.timeoutMs ?? env.timeoutMs });
     const json = parseJson(raw.headers['content-type'], raw.text);
     if (op && reservation) {

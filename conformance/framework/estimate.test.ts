@@ -75,6 +75,11 @@ describe('estimateRunMs', () => {
     // An account given back without a session (a reset revoked it) costs its taker a login.
     const giver = check('G', { givesBack: ['account'] });
     expect(plannedHashes([giver, check('T', { owns: {} })], mode, loginAndRegister)).toBe(1);
+    // A TOTP check's account (a used time step) is retired, not handed on, when registering is
+    // cheap (a header or a harness); with one address and no harness it is handed on.
+    const totp = check('TOTP-03', { owns: { giveBack: true } });
+    expect(plannedHashes([totp, check('T', { owns: {} })], mode, loginAndRegister)).toBe(4);
+    expect(plannedHashes([totp, check('T', { owns: {} })], { clientIp: false, harness: false }, loginAndRegister)).toBe(2);
     // Reset mails: an account sent 3 (the per-recipient budget) is not handed to a check sending one more.
     const mailer = check('M', { owns: { session: false, mails: 3, giveBack: true } });
     expect(plannedHashes([mailer, check('N', { owns: { session: false, mails: 1 } })], mode, loginAndRegister)).toBe(2);
@@ -107,6 +112,12 @@ describe('estimateParts: every real-time wait is planned', () => {
     const parts = estimateParts([totpCheck('TOTP-04'), totpCheck('TOTP-06')], loginAndRegister, { clientIp: true, harness: false, hashMs: 0, jobs: 1 });
     // The first waits for the next boundary, the second starts just after it: nearly a whole step.
     expect(parts.totpMs).toBeGreaterThanOrEqual(15_000 + 28_000);
+  });
+
+  it('with the deployment\'s clock known (a real run), counts a step wait from where the run starts in its step', () => {
+    const at = (stepPhaseMs: number) => estimateParts([totpCheck('TOTP-04')], loginAndRegister, { clientIp: true, harness: false, hashMs: 0, jobs: 1, stepPhaseMs }).totpMs;
+    expect(at(28_000)).toBeLessThan(5_000); // the boundary is two seconds away
+    expect(at(1_000)).toBeGreaterThan(25_000); // a whole step away
   });
 
   it('counts the windows a check sleeps through itself when a client-ip header is given but no harness', () => {

@@ -19,9 +19,14 @@ import type { CheckDef, Contract } from './types.ts';
 // - the final cleanup (a logout per session the run made, a backup-code login per account
 //   TOTP stays locked on).
 // Every wait a check makes is declared (estimate.test.ts fails for a check that waits and is
-// not listed), and `plannedWaits` breaks the estimate down for the plan and the run's header.
+// not listed), and `estimateParts` breaks the estimate down for the plan and the run's header.
 
 declare module './types.ts' {
+  interface RunResult {
+    /** The password hash the run measured before it started (ms): the next `--dry-run`
+     * against the same deployment estimates with it. */
+    hashMs?: number;
+  }
   interface CheckDef {
     /** Password hashes the check makes when it has addresses of its own (a trusted client-ip
      * header), when that differs from the register/login/reset-confirm calls of its `cost`. */
@@ -93,6 +98,9 @@ export interface EstimateMode {
   jobs?: number;
   /** What one password hash costs the deployment (measured by the preflight). */
   hashMs: number;
+  /** How far into its TOTP step the deployment's clock is as the run starts (ms; a real run
+   * reads it from a Date header); half a step when unknown (`--dry-run`). */
+  stepPhaseMs?: number;
 }
 
 /**
@@ -116,7 +124,9 @@ export function withOwnedAccounts(checks: CheckDef[], contract: Pick<Contract, '
       const pooled = takeFrom(pool, mails, limit, owns.session !== false);
       if (!pooled) add('register', 1);
       if (owns.session !== false && !pooled?.session) add('login', 1);
-      if (owns.giveBack) returned.push({ mails: (pooled?.mails ?? 0) + mails, session: !mails && (owns.session !== false || !!pooled?.session) });
+      // An account that used a TOTP step is retired when registering is cheap (AccountPool).
+      const retired = (mode.clientIp || mode.harness) && !!TOTP_WAITS[check.id];
+      if (owns.giveBack && !retired) returned.push({ mails: (pooled?.mails ?? 0) + mails, session: !mails && (owns.session !== false || !!pooled?.session) });
     }
     for (const kind of check.givesBack ?? []) returned.push({ mails: 0, session: kind === 'session' });
     pool.push(...returned);
@@ -134,17 +144,17 @@ export function hashesOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 
 /** Real time a check sleeps in this mode: a window of its own or a Retry-After (`waitsMs`)
  * and the TOTP steps it waits for, when no harness moves the clock; `pooledStep`: its account
  * comes from a check that used TOTP steps on it (the next step is then a boundary away). */
-export function waitsOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness'>, pooledStep = false, atMs?: number): { totpMs: number; windowMs: number } {
+export function waitsOf(check: CheckDef, mode: Pick<EstimateMode, 'clientIp' | 'harness' | 'stepPhaseMs'>, pooledStep = false, atMs?: number): { totpMs: number; windowMs: number } {
   if (mode.harness || (!mode.clientIp && check.skipsAlone)) return { totpMs: 0, windowMs: 0 };
   const totp = TOTP_WAITS[check.id];
   const steps = (totp?.steps ?? 0) + (pooledStep && totp ? 1 : 0);
   let totpMs: number;
   if (atMs === undefined) totpMs = (steps > 0 ? FIRST_STEP_WAIT_MS + (steps - 1) * STEP_MS : 0) + (totp?.quiet ? QUIET_STEP_WAIT_MS : 0);
   else {
-    // On the run's timeline (it starts half-way through a step, on average): checks that wait
-    // one after the other are not independent — the second starts just after a boundary the
-    // first waited for, and waits almost a whole step.
-    const into = (atMs + STEP_MS / 2) % STEP_MS;
+    // On the run's timeline (it starts `stepPhaseMs` into a step, half-way when unknown):
+    // checks that wait one after the other are not independent — the second starts just after
+    // a boundary the first waited for, and waits almost a whole step.
+    const into = (atMs + (mode.stepPhaseMs ?? STEP_MS / 2)) % STEP_MS;
     const toBoundary = STEP_MS - into + 1000;
     totpMs = steps > 0 ? toBoundary + (steps - 1) * STEP_MS : totp?.quiet && into > 20_000 ? toBoundary : 0;
   }
@@ -175,7 +185,7 @@ function pooledSteps(checks: CheckDef[], mode: Pick<EstimateMode, 'clientIp' | '
       if (taken?.stepped && TOTP_WAITS[check.id]) out.add(check);
       if (check.owns.giveBack) pool.push({ stepped: !!TOTP_WAITS[check.id] || !!taken?.stepped });
     }
-    for (const _ of check.givesBack ?? []) pool.push({ stepped: false });
+    for (let i = 0; i < (check.givesBack?.length ?? 0); i += 1) pool.push({ stepped: false });
   }
   return out;
 }

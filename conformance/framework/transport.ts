@@ -63,8 +63,8 @@ function sendOnce(request: RawRequest): Promise<RawResponse & { retryable?: bool
     let headersAt: number | undefined;
     const finish = (response: Omit<RawResponse, 'durationMs' | 'startedAt' | 'timings'> & { retryable?: boolean }): void => {
       const ended = performance.now();
-      const wait = (headersAt ?? ended) - started;
-      resolve({ ...response, durationMs: round(ended - started), startedAt, timings: { send: 0, wait: round(wait), receive: round(ended - started) - round(wait) } });
+      const headers = headersAt ?? ended;
+      resolve({ ...response, durationMs: round(ended - started), startedAt, timings: { send: 0, wait: round(headers - started), receive: round(ended - headers) } });
     };
     const req = lib.request(url, { method: request.method, headers: request.headers, agent }, (res) => {
       answered = true;

@@ -68,6 +68,10 @@ export interface CallOptions {
   pace?: boolean;
   /** Statuses this call provokes on purpose: only used to label 429s as planned. */
   expect?: number | number[];
+  /** Body fields that would go stale while the call waits for its rate-limit budget (a TOTP
+   * code: the server accepts its step ±1, a login window is a minute): computed once the
+   * budget is reserved, merged into `body`. */
+  lateBody?: () => Promise<Record<string, unknown>>;
   /** Per-request timeout override. */
   timeoutMs?: number;
   /** A resource outside the contract (e.g. the reset page a mail links to): recorded, not

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallOptions, CheckContext, Exchange, Session } from '../framework/types.ts';
-import { enableTotp } from './totp-flow.ts';
+import { attemptLogin, enableTotp } from './totp-flow.ts';
+import { TotpDevice } from './totp-device.ts';
 
 // enableTotp's cleanup (TOTP off again once the check ends) must not wait for a fresh time
 // step: without a harness that is up to 30 s of real time per TOTP check that belongs to no
@@ -40,5 +41,15 @@ describe('enableTotp', () => {
     const off = sent.find((s) => s.operationId === 'disableTotp');
     expect(off?.body).toMatchObject({ code: 'eeee5555', current_password: 'pw' });
     expect(slept).toEqual([]);
+  });
+
+  it('attemptLogin with a device computes the code once the login budget is reserved (lateBody), not before', async () => {
+    let sentOpts: CallOptions | undefined;
+    const ctx = { call: async (_: string, opts: CallOptions) => ((sentOpts = opts), { status: 200 } as Exchange) } as unknown as CheckContext;
+    const device = new TotpDevice(SECRET, async () => 1_700_000_010_000);
+    await attemptLogin(ctx, { email: 'a@example.com', password: 'pw' }, device);
+    expect(sentOpts?.body).toEqual({ email: 'a@example.com', password: 'pw' });
+    expect(device.lastCode).toBeUndefined(); // not computed yet: the client calls lateBody after the budget
+    expect(await sentOpts!.lateBody!()).toEqual({ totp_code: device.lastCode });
   });
 });

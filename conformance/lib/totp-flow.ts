@@ -80,14 +80,22 @@ export async function enableTotp(
   return { device, backupCodes, provision, verify };
 }
 
-/** A login attempt (any outcome), with an optional TOTP or backup code. */
+/** A login attempt (any outcome), with an optional TOTP or backup code — or the next code of
+ * a device, computed once the login budget is reserved (without a client-ip header the call
+ * may wait a minute for the shared login window, and a code computed before that would be
+ * two steps old when sent); `device.lastCode` is then the code sent. */
 export function attemptLogin(
   ctx: CheckContext,
   account: { email: string; password: string },
-  totpCode?: string,
+  totpCode?: string | TotpDevice,
   opts: { expect?: number | number[] } = {},
 ): Promise<Exchange> {
   const body: Record<string, string> = { email: account.email, password: account.password };
-  if (totpCode !== undefined) body.totp_code = totpCode;
-  return ctx.call('login', { body, ...(opts.expect === undefined ? {} : { expect: opts.expect }) });
+  if (typeof totpCode === 'string') body.totp_code = totpCode;
+  const device = totpCode instanceof TotpDevice ? totpCode : undefined;
+  return ctx.call('login', {
+    body,
+    ...(device ? { lateBody: async () => ({ totp_code: (await device.nextCode()).code }) } : {}),
+    ...(opts.expect === undefined ? {} : { expect: opts.expect }),
+  });
 }
