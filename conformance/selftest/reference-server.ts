@@ -38,7 +38,7 @@ export async function startReference(
     /** Serve and enforce another bundled contract (a released snapshot, e.g. 1.0.0). */
     contractPath?: string;
     /** Self-tests only: plants a server-side fault in the built app before it listens
-     * (conformance/stateful/faults.ts). */
+     * (conformance/selftest/variants/sequence-faults.ts). */
     prepare?: (built: BuiltApp) => void;
   } = {},
 ): Promise<RunningReference> {

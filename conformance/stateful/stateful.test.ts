@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReference, type RunningReference } from '../selftest/reference-server.ts';
-import { sequenceFaults } from './faults.ts';
+import { sequenceFaults } from '../selftest/variants/sequence-faults.ts';
 import { runStateful } from './run.ts';
 
 // `--stateful` in-process, with every capability (client-ip header, harness, SMTP sink) and
 // the fast scrypt cost: a fixed seed passes against the reference server, and each planted
-// server-side sequence bug (faults.ts) is found and shrunk to at most 5 steps.
+// server-side sequence bug (conformance/selftest/variants/sequence-faults.ts) is found and shrunk to at most 5 steps.
 
 const SEED = 20261207;
 /** The same budget for the reference and the faulty servers: what fails below passes above. */

@@ -1,5 +1,5 @@
-import type { BuiltApp } from '../../src/app.ts';
-import { hashResetToken } from '../../src/password-reset/reset-token.ts';
+import type { BuiltApp } from '../../../src/app.ts';
+import { hashResetToken } from '../../../src/password-reset/reset-token.ts';
 
 // Sequence bugs planted INSIDE the reference server for the stateful self-test (server-side:
 // the fault changes the server's stored state, not its answers; every answer stays
