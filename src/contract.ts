@@ -104,3 +104,25 @@ export function totpLockoutOf(document: Record<string, any>): { maxFailures: num
   }
   return { maxFailures: maxFailures as number, lockMs: (lockSeconds as number) * 1000 };
 }
+
+/**
+ * Whether the served contract's `status` answer of an operation (application/json) declares
+ * `property` — through `$ref`s and `allOf` parts. A server built from an older release (the
+ * self-test's 1.0.0, `CONTRACT_VERSION`) leaves out what that release's schema does not allow.
+ */
+export function answerDeclares(contract: Contract, operationId: string, status: number, property: string): boolean {
+  const op = contract.operations.get(operationId);
+  const resolve = (node: any, depth = 0): any => {
+    if (depth > 20 || node === null || typeof node !== 'object' || typeof node.$ref !== 'string') return node;
+    const target = (node.$ref as string).replace(/^#\//u, '').split('/').reduce<any>((at, key) => at?.[key.replaceAll('~1', '/').replaceAll('~0', '~')], contract.document);
+    return resolve(target, depth + 1);
+  };
+  const declares = (schema: any, depth = 0): boolean => {
+    const s = resolve(schema);
+    if (depth > 20 || s === null || typeof s !== 'object') return false;
+    if (s.properties !== undefined && Object.hasOwn(s.properties, property)) return true;
+    return Array.isArray(s.allOf) && s.allOf.some((part: unknown) => declares(part, depth + 1));
+  };
+  const answer = resolve((op?.raw.responses as Record<string, unknown> | undefined)?.[String(status)]);
+  return declares(answer?.content?.['application/json']?.schema);
+}

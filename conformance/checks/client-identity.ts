@@ -1,3 +1,4 @@
+import { infoRules } from '../framework/features.ts';
 import { randomBytes } from 'node:crypto';
 import type { CheckContext, CheckDef } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
@@ -32,6 +33,7 @@ async function driveLogin(ctx: CheckContext, addresses: (i: number) => string, w
 
 const ipv6Prefix: CheckDef = {
   id: 'RATE-09',
+  requires: [infoRules.clientIsItsPrefix],
   area,
   level: 'MUST',
   title: 'Per-IP budgets: a client is its /64 — logins from distinct IPv6 addresses of one /64 share the per-IP login budget (SEC 28)',
@@ -53,6 +55,7 @@ const ipv6Prefix: CheckDef = {
 
 const ipv4Mapped: CheckDef = {
   id: 'RATE-10',
+  requires: [infoRules.clientIsItsPrefix],
   area,
   level: 'MUST',
   title: 'Per-IP budgets: a client is its /64, one address one budget — IPv4-mapped IPv6 spellings (::ffff:a.b.c.d, ::FFFF:hex, 0:0:0:0:0:ffff:…) share the IPv4 address\'s budget (SEC 28)',

@@ -1,3 +1,4 @@
+import { credentialRules } from '../framework/features.ts';
 import { HarnessError } from '../framework/harness.ts';
 import type { CheckContext, CheckDef, Exchange } from '../framework/types.ts';
 import { compareTimings } from '../lib/stats.ts';
@@ -17,12 +18,6 @@ const area = 'hardening';
 /** TOTP checks may wait for the next 30 s step when no harness can move the clock. */
 const TOTP_TIMEOUT_MS = 180_000;
 
-/** Whether the operation's 200 JSON answer documents a `revoked` object (the rule's marker). */
-function documentsRevoked(ctx: CheckContext, operationId: string): boolean {
-  const schema = ctx.contract.resolve(ctx.contract.operation(operationId).responses['200']?.schemas['application/json']) as
-    { properties?: Record<string, unknown> } | undefined;
-  return schema?.properties?.['revoked'] !== undefined;
-}
 
 /** The answer's `revoked` counts at least the other session and both keys. */
 function expectRevokedCounts(ctx: CheckContext, ex: Exchange, what: string): void {
@@ -43,13 +38,13 @@ async function expectKeysRevoked(ctx: CheckContext, keys: Array<[CreatedKey, str
 
 const passwordChangeRevokesKeys: CheckDef = {
   id: 'HARDENING-34',
+  requires: [credentialRules.passwordChangeRevokes],
   area,
   level: 'MUST',
   title: 'A password change revokes every API key of the account — one made by another session and one made by the changing session — and answers what it revoked (SEC 34)',
   cost: { login: 1 },
   owns: {}, // not given back: it had API keys (KEYS-20 fills the quota of a pooled account)
   async run(ctx: CheckContext) {
-    if (!documentsRevoked(ctx, 'changePassword')) ctx.skip('changePassword documents no `revoked` in its answer (SEC 34 not in this contract)');
     const session = await ctx.accounts.own({});
     const other = await ctx.accounts.login(session.account);
     const keys: Array<[CreatedKey, string]> = [[await createKey(ctx, other), 'another session'], [await createKey(ctx, session), 'the changing session']];
@@ -65,6 +60,7 @@ const passwordChangeRevokesKeys: CheckDef = {
 
 const totpEnrolmentRevokesKeys: CheckDef = {
   id: 'HARDENING-35',
+  requires: [credentialRules.totpEnrolmentRevokes],
   area,
   level: 'MUST',
   title: 'Enabling TOTP (verify) revokes every API key of the account — one made by another session and one made by the enrolling session — and answers what it revoked (SEC 34)',
@@ -72,7 +68,6 @@ const totpEnrolmentRevokesKeys: CheckDef = {
   owns: {}, // not given back: it had API keys
   timeoutMs: TOTP_TIMEOUT_MS,
   async run(ctx: CheckContext) {
-    if (!documentsRevoked(ctx, 'verifyTotp')) ctx.skip('verifyTotp documents no `revoked` in its answer (SEC 34 not in this contract)');
     const session = await ctx.accounts.own({});
     const other = await ctx.accounts.login(session.account);
     const keys: Array<[CreatedKey, string]> = [[await createKey(ctx, other), 'another session'], [await createKey(ctx, session), 'the enrolling session']];
@@ -87,13 +82,12 @@ const DISGUISED_PASSWORDS = ['P@ssw0rd1234567', 'Password123456!', 'asdfghjklasd
 
 const realBlocklist: CheckDef = {
   id: 'HARDENING-36',
+  requires: [credentialRules.breachedBlocklist],
   area,
   level: 'MUST',
   title: 'A new password that is a breached one in leet or padded with digits and symbols, or a keyboard walk or repetition, is refused with 422 weak_password (SEC 35)',
   owns: { giveBack: true },
   async run(ctx: CheckContext) {
-    const documented = String(ctx.contract.resolve(ctx.contract.document?.components?.schemas?.NewPassword)?.description ?? '');
-    if (!/SECURITY\.md 35/u.test(documented)) ctx.skip('NewPassword does not document the breached-password blocklist (SEC 35 not in this contract)');
     // Through changePassword, not register: the per-IP register budget (5 a minute) stays
     // untouched; the account's password is right, so nothing but the policy can refuse.
     const session = await ctx.accounts.own({ giveBack: true });

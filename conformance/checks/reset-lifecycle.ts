@@ -1,3 +1,4 @@
+import { feature, rules } from '../framework/features.ts';
 import type { CheckContext, CheckDef, Exchange } from '../framework/types.ts';
 import { expectProblem } from '../lib/problems.ts';
 import { confirmReset, requestResetMail } from '../lib/reset-flow.ts';
@@ -12,6 +13,7 @@ const MORE_MAIL_MS = 5000;
 
 const deactivationVoids: CheckDef = {
   id: 'RESET-12',
+  requires: [rules.deactivationVoidsResetToken],
   area: 'password-reset',
   level: 'MUST',
   title: 'Deactivation voids a pending reset token: a confirm answers 400 invalid_reset_token and, after reactivation, the old password still works (SEC 30)',
@@ -101,11 +103,11 @@ const STATIC_PATH = '/openapi.json';
 
 const staticValidator: CheckDef = {
   id: 'HARDENING-08',
+  requires: [feature.extension('x-static-rate-limit')],
   area: 'hardening',
   level: 'MUST',
   title: 'The bundled contract (GET /openapi.json) is cacheable with a strong ETag, and If-None-Match answers 304 without a body (contract "Outside this contract", SEC 29)',
   async run(ctx: CheckContext) {
-    if (ctx.contract.document?.['x-static-rate-limit'] === undefined) ctx.skip('the contract documents no static answers (x-static-rate-limit)');
     const first = await ctx.request('GET', STATIC_PATH, { unvalidated: true });
     if (first.status === 404) ctx.skip(`this deployment does not serve ${STATIC_PATH} (only the reference server must)`);
     ctx.expectStatus(first, 200, `GET ${STATIC_PATH}`);
@@ -122,6 +124,7 @@ const staticValidator: CheckDef = {
 
 const staticBudget: CheckDef = {
   id: 'HARDENING-09',
+  requires: [feature.extension('x-static-rate-limit')],
   area: 'hardening',
   level: 'MUST',
   title: 'Static answers outside the contract have the documented per-IP budget (x-static-rate-limit): the request after it is 429 rate_limited with Retry-After (SEC 29)',

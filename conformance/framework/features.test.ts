@@ -14,6 +14,7 @@ import type { CheckDef } from './types.ts';
 
 const v1 = loadContract(join(RELEASES_DIR, '1.0.0.json'));
 const v2 = loadContract(join(RELEASES_DIR, '2.0.0.json'));
+const v21 = loadContract(join(RELEASES_DIR, '2.1.0.json'));
 const byId = (id: string): CheckDef => allChecks.find((c) => c.id === id)!;
 
 describe('contract features', () => {
@@ -34,10 +35,12 @@ describe('contract features', () => {
     }
   });
 
-  it('every check relying on a rule 2.0.0 added is skipped under 1.0.0, and runs under 2.0.0', () => {
+  it('every check relying on a rule a later release added is skipped under an earlier one, and every check runs under the latest', () => {
     const skippedUnderV1 = allChecks.filter((c) => missingFeatures(c, v1).length).map((c) => c.id).sort();
-    expect(skippedUnderV1).toEqual(['HARDENING-05', 'HARDENING-06', 'HARDENING-07', 'KEYS-20', 'KEYS-21', 'NEGATIVE-20', 'NEGATIVE-22']);
-    expect(allChecks.filter((c) => missingFeatures(c, v2).length).map((c) => c.id)).toEqual([]);
+    const added21 = ['HARDENING-08', 'HARDENING-09', 'HARDENING-34', 'HARDENING-35', 'HARDENING-36', 'RATE-09', 'RATE-10', 'RESET-12'];
+    expect(skippedUnderV1).toEqual(['HARDENING-05', 'HARDENING-06', 'HARDENING-07', ...added21, 'KEYS-20', 'KEYS-21', 'NEGATIVE-20', 'NEGATIVE-22'].sort());
+    expect(allChecks.filter((c) => missingFeatures(c, v2).length).map((c) => c.id).sort()).toEqual(added21);
+    expect(allChecks.filter((c) => missingFeatures(c, v21).length).map((c) => c.id)).toEqual([]);
     expect(notInContract(byId('KEYS-20'), v1)).toBe('not in contract 1.0.0: x-quota on createApiKey');
     expect(notInContract(byId('HARDENING-07'), v1)).toMatch(/^not in contract 1\.0\.0: a password reset revokes API keys/u);
     expect(notInContract(byId('NEGATIVE-20'), v1)).toMatch(/^not in contract 1\.0\.0: .*control characters/u);

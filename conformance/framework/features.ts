@@ -59,6 +59,9 @@ export const feature = {
 
 /** Rules stated only in prose, recognised in the operation's description. */
 export const rules = {
+  /** 2.1.0 (SEC 30): deactivating the account voids its live reset token. */
+  deactivationVoidsResetToken: feature.rule('deactivating an account voids its reset token (confirmPasswordReset)', (c) =>
+    /deactivating\s+the account voids it/iu.test(String(rawOp(c, 'confirmPasswordReset')?.['description'] ?? ''))),
   /** 2.0.0: "every session and every API key of the user is revoked" on confirmPasswordReset. */
   resetRevokesApiKeys: feature.rule('a password reset revokes API keys (confirmPasswordReset)', (c) => {
     const description = String(rawOp(c, 'confirmPasswordReset')?.['description'] ?? '').replace(/\s+/gu, ' ');
@@ -66,11 +69,27 @@ export const rules = {
   }),
 };
 
+/** Issue 17 (2.1.0): a credential change answers `revoked` (its API keys end too, SEC 34). */
+const answerHasRevoked = (c: ContractView, operationId: string): boolean => {
+  const schema = resolved(c, opOf(c, operationId)?.responses['200']?.schemas['application/json']);
+  const properties = resolved(c, schema?.['properties']) as Json | undefined;
+  return !!properties && Object.prototype.hasOwnProperty.call(properties, 'revoked');
+};
+export const credentialRules = {
+  passwordChangeRevokes: feature.rule('`revoked` in the changePassword answer (a password change revokes API keys, SEC 34)', (c) => answerHasRevoked(c, 'changePassword')),
+  totpEnrolmentRevokes: feature.rule('`revoked` in the verifyTotp answer (TOTP enrolment revokes API keys, SEC 34)', (c) => answerHasRevoked(c, 'verifyTotp')),
+  /** NewPassword's description cites the breached-password blocklist (SECURITY.md 35). */
+  breachedBlocklist: feature.rule('the breached-password blocklist (NewPassword cites SEC 35)', (c) =>
+    /SECURITY\.md 35/u.test(String(resolved(c, c.document?.components?.schemas?.NewPassword)?.['description'] ?? ''))),
+};
+
 /** Rules stated in the document's `info.description`. */
 const infoSays = (pattern: RegExp) => (c: ContractView): boolean => pattern.test(String(c.document?.info?.description ?? '').replace(/\s+/gu, ' '));
 export const infoRules = {
   /** 2.0.0 "Text fields": undeclared query parameters are ignored (1.0.0 says nothing of them). */
   undeclaredQueryIgnored: feature.rule('undeclared query parameters are ignored (info "Text fields")', infoSays(/query parameters that an operation does not declare are ignored/iu)),
+  /** 2.1.0 "Rate limits": a client IP is canonical, an IPv6 client its /64 (SEC 28). */
+  clientIsItsPrefix: feature.rule('a client IP is one canonical address, an IPv6 client its /64 (info "Rate limits")', infoSays(/an IPv6 client is its \/64/iu)),
 };
 
 export function contractVersion(contract: Pick<Contract, 'document'>): string {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CallOptions, CheckContext, Exchange, Session } from '../framework/types.ts';
 import { attemptLogin, enableTotp } from './totp-flow.ts';
 import { TotpDevice } from './totp-device.ts';
+import { loadContract } from '../framework/contract.ts';
+import { DEFAULT_CONTRACT } from '../run.ts';
 
 // enableTotp's cleanup (TOTP off again once the check ends) must not wait for a fresh time
 // step: without a harness that is up to 30 s of real time per TOTP check that belongs to no
@@ -17,6 +19,8 @@ describe('enableTotp', () => {
     const deferred: Array<() => Promise<void>> = [];
     const answer = (operationId: string, body: unknown): Exchange => ({ status: 200, body, operationId } as unknown as Exchange);
     const ctx = {
+      // The shipped contract: its disableTotp takes current_password (recent authentication).
+      contract: loadContract(DEFAULT_CONTRACT),
       harness: undefined,
       serverTime: async () => now,
       sleep: async (ms: number) => {

@@ -11,9 +11,12 @@ describe('stateful model: the `revoked` gate', () => {
   const document = JSON.parse(readFileSync(DEFAULT_CONTRACT, 'utf8'));
 
   it('reads the gate from the contract: absent → not documented; a `revoked` property (even in an allOf part) → documented', () => {
-    const hasProperty = Boolean(document.components.schemas.Message?.properties?.revoked);
-    expect(documentsRevokedField(createContract(document), 'changePassword')).toBe(hasProperty);
-    const withRevoked = structuredClone(document);
+    // The shipped contract documents it (2.1.0); one whose answer is a plain Message does not.
+    expect(documentsRevokedField(createContract(document), 'changePassword')).toBe(true);
+    const without = structuredClone(document);
+    without.paths['/auth/password/change'].post.responses['200'].content['application/json'].schema = { $ref: '#/components/schemas/Message' };
+    expect(documentsRevokedField(createContract(without), 'changePassword')).toBe(false);
+    const withRevoked = structuredClone(without);
     const content = withRevoked.paths['/auth/password/change'].post.responses['200'].content['application/json'];
     content.schema = { allOf: [content.schema, { type: 'object', properties: { revoked: { type: 'object', properties: { api_keys: { type: 'integer' } } } } }] };
     const contract = createContract(withRevoked);

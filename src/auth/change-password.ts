@@ -8,6 +8,7 @@ import { verifyCurrentPassword } from './reauthenticate.ts';
 import { weakPasswordReason } from './password-policy.ts';
 import { sessionOf } from './principal.ts';
 import { weakPasswordProblem } from './register.ts';
+import { answerDeclares } from '../contract.ts';
 
 type ChangeBody = operations['changePassword']['requestBody']['content']['application/json'];
 type ChangeResponse = operations['changePassword']['responses'][200]['content']['application/json'];
@@ -17,6 +18,8 @@ type ChangeResponse = operations['changePassword']['responses'][200]['content'][
  * revokes every other one and every API key, like a reset does (SEC 34, issue 17 defect 9).
  */
 export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
+  // A contract before 2.1.0 answers a plain message: the keys still end, the count is not told.
+  const tellsRevoked = answerDeclares(deps.contract, 'changePassword', 200, 'revoked');
   return async (c, ctx) => {
     const session = sessionOf(ctx);
     const body = c.request.requestBody as ChangeBody;
@@ -40,7 +43,7 @@ export function createChangePasswordHandler(deps: AppDeps): OperationHandler {
       await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').delete();
       return { sessions, api_keys: apiKeys };
     });
-    const response: ChangeResponse = { message: 'Password changed', revoked };
+    const response = (tellsRevoked ? { message: 'Password changed', revoked } : { message: 'Password changed' }) as ChangeResponse;
     ctx.status = 200;
     ctx.body = response;
   };

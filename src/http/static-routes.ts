@@ -33,10 +33,15 @@ export function staticAsset(body: Buffer, type: string, modified: Date): StaticA
   return { body, type, etag, lastModified: modified.toUTCString() };
 }
 
-/** `x-static-rate-limit` of the contract: the one per-IP budget of every answer outside it. */
-export function staticRateLimitOf(deps: Pick<AppDeps, 'contract'>): RateLimitSpec {
+/**
+ * `x-static-rate-limit` of the contract: the one per-IP budget of every answer outside it.
+ * Undefined for a contract that has none (a release before 2.1.0): like any extension the served
+ * contract lacks, it is not enforced.
+ */
+export function staticRateLimitOf(deps: Pick<AppDeps, 'contract'>): RateLimitSpec | undefined {
   const v = deps.contract.document['x-static-rate-limit'] as Partial<RateLimitSpec> | undefined;
-  if (v === undefined || typeof v.policy !== 'string' || !Number.isInteger(v.limit) || !Number.isInteger(v.window_seconds) || v.key !== 'ip') {
+  if (v === undefined) return undefined;
+  if (typeof v.policy !== 'string' || !Number.isInteger(v.limit) || !Number.isInteger(v.window_seconds) || v.key !== 'ip') {
     throw new Error('contract: x-static-rate-limit must be {policy, limit, window_seconds, key: ip}');
   }
   return v as RateLimitSpec;
@@ -48,6 +53,7 @@ export function staticRateLimitOf(deps: Pick<AppDeps, 'contract'>): RateLimitSpe
  */
 export function staticBudget(deps: Pick<AppDeps, 'contract' | 'config' | 'limiter'>): (ctx: Context) => Promise<void> {
   const spec = staticRateLimitOf(deps);
+  if (spec === undefined) return async () => {};
   return async (ctx) => {
     const ip = (ctx.state as AppState).clientIp ?? ctx.req.socket.remoteAddress ?? 'unknown';
     ctx.set(await consumeBudget(deps, spec, budgetKey('ip', ip)));

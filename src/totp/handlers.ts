@@ -2,6 +2,7 @@ import type { operations } from '../../generated/api.d.ts';
 import { sessionOf } from '../auth/principal.ts';
 import { requireRecentAuthentication } from '../auth/reauthenticate.ts';
 import type { AppDeps, OperationHandlers } from '../deps.ts';
+import { answerDeclares } from '../contract.ts';
 import { disableTotpWithCode, enableTotp, provisionTotpSecret } from './totp-service.ts';
 
 type Json<Op extends keyof operations, S extends keyof operations[Op]['responses']> =
@@ -10,6 +11,8 @@ type VerifyBody = operations['verifyTotp']['requestBody']['content']['applicatio
 type DisableBody = operations['disableTotp']['requestBody']['content']['application/json'];
 
 export function createTotpHandlers(deps: AppDeps): OperationHandlers {
+  // A contract before 2.1.0 has no `revoked` in the enrolment answer (the keys still end).
+  const tellsRevoked = answerDeclares(deps.contract, 'verifyTotp', 200, 'revoked');
   return {
     async provisionTotp(_c, ctx) {
       const body: Json<'provisionTotp', 200> = await provisionTotpSecret(deps, sessionOf(ctx).userId);
@@ -23,7 +26,7 @@ export function createTotpHandlers(deps: AppDeps): OperationHandlers {
       const { code, current_password: currentPassword } = c.request.requestBody as VerifyBody;
       await requireRecentAuthentication(deps, ctx, 'verifyTotp', currentPassword);
       const { backupCodes, revoked } = await enableTotp(deps, session.userId, session.sessionId, code);
-      const body: Json<'verifyTotp', 200> = { message: 'TOTP successfully enabled', backup_codes: backupCodes, revoked };
+      const body: Json<'verifyTotp', 200> = { message: 'TOTP successfully enabled', backup_codes: backupCodes, ...(tellsRevoked ? { revoked } : {}) };
       ctx.set('Cache-Control', 'no-store');
       ctx.status = 200;
       ctx.body = body;
