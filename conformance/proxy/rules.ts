@@ -89,7 +89,10 @@ export function judge(contract: Contract, route: Route, ex: Exchange, opts: Judg
   secretInUrl(ex, route, add);
   if (ex.status === 0) return out;
   securityHeaders(contract, ex, add);
-  if (ex.status < 300 && SECRET_BODY.test(ex.text)) {
+  // Secrets are judged in the answers of contract operations: an answer outside it (the
+  // bundled contract at /openapi.json, the docs) names the secret fields in its own text and is
+  // documented cacheable (contract "Outside this contract").
+  if (ex.status < 300 && !outside && SECRET_BODY.test(ex.text)) {
     if (!/\bno-store\b/iu.test(ex.headers['cache-control'] ?? '')) add('TRAFFIC-NO-STORE', `an answer carrying a secret has Cache-Control ${JSON.stringify(ex.headers['cache-control'] ?? null)}`);
   } else if (!outside && !/\bno-store\b/iu.test(ex.headers['cache-control'] ?? '')) {
     add('TRAFFIC-CACHE', `Cache-Control is ${JSON.stringify(ex.headers['cache-control'] ?? null)}, documented: no-store`);
