@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { BuiltApp } from '../../src/app.ts';
 import type { Measurement } from '../framework/options.ts';
 import type { RunResult } from '../framework/types.ts';
 import { runConformance } from '../run.ts';
@@ -14,7 +15,7 @@ import { timingFaults } from './variants/timing-faults.ts';
 
 const TIMED = ['LOGIN-03', 'RESET-11', 'HARDENING-32'];
 
-async function run(opts: { scryptLogN: number; only: string[]; prepare?: Parameters<typeof startReference>[0]['prepare'] }): Promise<RunResult> {
+async function run(opts: { scryptLogN: number; only: string[]; prepare?: (built: BuiltApp) => void }): Promise<RunResult> {
   const ref = await startReference({ scryptLogN: opts.scryptLogN, ...(opts.prepare ? { prepare: opts.prepare } : {}) });
   try {
     return await runConformance({
