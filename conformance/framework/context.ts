@@ -33,6 +33,10 @@ export interface CheckState {
   deferred: Array<{ description: string; action: () => Promise<void> }>;
   /** `ctx.partial()`: what the check could not verify. */
   notVerified?: string[];
+  /** `ctx.warn()`: warnings that make a check without failures WARN. */
+  warnings?: Finding[];
+  /** `ctx.measured()`. */
+  measurement?: import('./options.ts').Measurement;
   /** Real time the check slept (`ctx.sleep`): TOTP steps, windows, Retry-After. */
   sleptMs: number;
 }
@@ -113,6 +117,12 @@ export function createContext(check: CheckDef, deps: ContextDeps): { ctx: CheckC
     },
     partial(what) {
       (state.notVerified ??= []).push(what);
+    },
+    warn(message, exchange) {
+      (state.warnings ??= []).push({ message, requirement: check.id, ...(exchange ? { exchangeId: exchange.id } : {}) });
+    },
+    measured(measurement) {
+      state.measurement = measurement;
     },
     defer: (description, action) => {
       state.deferred.push({ description: `${check.id}: ${description}`, action });

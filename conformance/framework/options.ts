@@ -84,3 +84,43 @@ declare module './types.ts' {
     tokenSigningKey?: string;
   }
 }
+
+declare module './types.ts' {
+  interface CheckContext {
+    /**
+     * A finding too small to fail the requirement but worth a warning (a significant timing
+     * difference under the check's threshold): with no failure, a MUST check ends WARN (exit 0)
+     * with this as its reason; a failure still wins.
+     */
+    warn(message: string, exchange?: Exchange): void;
+    /** A measurement the check judged by (a timing difference and its interval): kept in the
+     * result (report.json) for pass and fail alike. */
+    measured(measurement: Measurement): void;
+  }
+  interface CheckResult {
+    /** What a WARN outcome of a MUST check warned about (`ctx.warn`). */
+    warnings?: string[];
+    /** What the check measured (`ctx.measured`). */
+    measurement?: Measurement;
+  }
+}
+
+/** A timing comparison (conformance/lib/timing-sample.ts): `suspect` − `baseline`. */
+export interface Measurement {
+  kind: 'timing';
+  labels: [baseline: string, suspect: string];
+  /** Median difference (ms) and its 95 % bootstrap interval. */
+  diffMs: number;
+  lowMs: number;
+  highMs: number;
+  /** Two-sided Mann–Whitney p. */
+  p: number;
+  alpha: number;
+  /** A difference whose whole interval is beyond this (and significant) fails. */
+  largeMs: number;
+  /** Valid samples per arm, and the samples discarded because they did not take the timed path. */
+  n: [baseline: number, suspect: number];
+  discarded: string[];
+  verdict: 'pass' | 'warn' | 'fail' | 'not judged';
+  text: string;
+}

@@ -159,7 +159,11 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
     outcome = 'skip';
     skipped = `blocked by ${blockedBy.join(', ')} (reported once there): ${state.findings[0]!.message}`;
   } else if (skipped !== undefined) outcome = 'skip';
-  else if (state.notVerified?.length) {
+  else if (state.warnings?.length) {
+    // `ctx.warn()`: a finding under the requirement's threshold; a MUST check warns too.
+    outcome = 'warn';
+    skipped = state.warnings[0]!.message;
+  } else if (state.notVerified?.length) {
     outcome = 'partial';
     skipped = `not verified: ${state.notVerified.join('; ')}`;
   }
@@ -172,7 +176,9 @@ function finish(check: CheckDef, state: CheckState, skipped: string | undefined,
     outcome,
     ...(own.length ? { reason: own[0]!.message } : skipped !== undefined ? { reason: skipped } : {}),
     ...(state.notVerified?.length ? { notVerified: state.notVerified } : {}),
-    findings: state.findings,
+    ...(state.warnings?.length ? { warnings: state.warnings.map((w) => w.message) } : {}),
+    ...(state.measurement ? { measurement: state.measurement } : {}),
+    findings: outcome === 'warn' && !own.length ? [...state.findings, ...(state.warnings ?? [])] : state.findings,
     notes: state.notes,
     exchangeIds: state.exchangeIds,
     durationMs: Math.round(durationMs),
