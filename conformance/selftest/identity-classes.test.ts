@@ -36,4 +36,27 @@ describe('identity classes: budgets that key by the spelling are caught', () => 
       await ref.close();
     }
   }, 60_000);
+
+  it('catches login-failures-as-typed with one address, the harness clock moving the login windows on', async () => {
+    const fault = identityFaults.find((f) => f.name === 'login-failures-as-typed')!;
+    const ref = await startReference({ trustClientIpHeader: false, prepare: (built) => fault.plant(built) });
+    try {
+      const result = await runConformance({
+        baseUrl: ref.url,
+        smtpPort: ref.smtpPort,
+        harnessUrl: ref.harnessUrl,
+        harnessToken: ref.harnessToken,
+        tokenSigningKey: ref.tokenSigningKey,
+        only: ['IDENTITY-01', 'RATE-04'],
+        reportDir: null,
+        log: () => {},
+      });
+      const outcomes = Object.fromEntries(result.checks.map((c) => [c.id, c.outcome]));
+      const reasons = result.checks.map((c) => `${c.id} ${c.outcome}: ${c.reason ?? ''}`).join('\n');
+      expect(outcomes, reasons).toEqual({ 'IDENTITY-01': 'fail', 'RATE-04': 'pass' });
+      expect(result.unplanned429).toBe(0);
+    } finally {
+      await ref.close();
+    }
+  }, 60_000);
 });
