@@ -177,39 +177,55 @@ const resetRecipient: CheckDef = {
   },
 };
 
-/** The budgets a client spends per address: every `key: ip` policy, and each token policy's
- * (the requests without a valid credential) where the contract says they count per IP. */
+/** The budgets a client spends per address: every `key: ip` policy, each token policy's
+ * (the requests without a valid credential) where the contract says they count per IP, and
+ * the static budget outside the operations (`x-static-rate-limit`, 2.1.0). */
 interface IpBudget {
   policy: RateLimitPolicy;
-  op: ContractOperation;
-  token?: string;
   what: string;
+  /** One counted request from the client-ip `address` (`last`: the one that must be a 429
+   * problem — a GET where the others may be HEADs, which carry no body). */
+  send(address: string, expect: number[], last?: boolean): Promise<Exchange>;
 }
 
-function ipBudgets(ctx: CheckContext): IpBudget[] {
+const STATIC_PATH = '/openapi.json';
+
+async function ipBudgets(ctx: CheckContext): Promise<IpBudget[]> {
+  const header = ctx.options.clientIpHeader!;
   const budgets: IpBudget[] = [];
+  const through = (policy: RateLimitPolicy, op: ContractOperation, token: string | undefined, what: string): IpBudget => {
+    const params = Object.fromEntries([...op.path.matchAll(/\{([^}]+)\}/gu)].map((m) => [m[1]!, '00000000-0000-4000-8000-000000000000']));
+    return { policy, what, send: (address, expect) => ctx.call(op.operationId, { ...driveOpts(op, token), params, headers: { [header]: address }, expect }) };
+  };
   for (const policy of ctx.contract.policies()) {
     const op = driverOf(ctx, policy);
-    if (policy.key === 'ip') budgets.push({ policy, op, what: `"${policy.policy}" through ${op.operationId}` });
+    if (policy.key === 'ip') budgets.push(through(policy, op, undefined, `"${policy.policy}" through ${op.operationId}`));
     if (policy.key === 'token' && anonymousCountsPerIp.present(ctx.contract)) {
       // An API key of the right shape that no deployment issued: 401, counted per client IP.
-      budgets.push({ policy, op, token: `qzk_${'B'.repeat(43)}`, what: `"${policy.policy}" through ${op.operationId} with an invalid credential` });
+      budgets.push(through(policy, op, `qzk_${'B'.repeat(43)}`, `"${policy.policy}" through ${op.operationId} with an invalid credential`));
     }
+  }
+  const fixed = ctx.contract.document?.['x-static-rate-limit'] as Partial<RateLimitPolicy> | undefined;
+  if (fixed && Number.isInteger(fixed.limit) && Number.isInteger(fixed.window_seconds) && (fixed.key ?? 'ip') === 'ip') {
+    const send = (address: string, expect: number[], last = false) =>
+      ctx.request(last ? 'GET' : 'HEAD', STATIC_PATH, { unvalidated: true, pace: false, headers: { [header]: address }, expect });
+    // Only the reference server must serve it (HARDENING-09 says the same): probed from an
+    // address of its own (documentation range 2001:db8::/32, a /64 no budget below uses).
+    const probe = await send(`${randomSlash64()}::1`, []);
+    if (probe.status === 404) ctx.note(`this deployment does not serve ${STATIC_PATH}: the static budget (x-static-rate-limit) is not driven`);
+    else budgets.push({ policy: { policy: String(fixed.policy ?? 'static'), limit: fixed.limit!, window_seconds: fixed.window_seconds!, key: 'ip' }, what: `"${fixed.policy ?? 'static'}" (x-static-rate-limit) through HEAD ${STATIC_PATH}`, send });
   }
   return budgets;
 }
 
 /** `limit` calls from `addresses(0…limit-1)` that must be counted (not 429), then one more that must be 429. */
 async function driveSpellings(ctx: CheckContext, budget: IpBudget, addresses: (i: number) => string, what: string): Promise<void> {
-  const header = ctx.options.clientIpHeader!;
-  const { policy, op, token } = budget;
-  const params = Object.fromEntries([...op.path.matchAll(/\{([^}]+)\}/gu)].map((m) => [m[1]!, '00000000-0000-4000-8000-000000000000']));
-  const call = (i: number) => ctx.call(op.operationId, { ...driveOpts(op, token), params, headers: { [header]: addresses(i) } });
+  const { policy } = budget;
   for (let i = 0; i < policy.limit; i += 1) {
-    const ex = await call(i);
+    const ex = await budget.send(addresses(i), [429]);
     ctx.require(ex.status !== 429, `${budget.what}: call ${i + 1} of ${policy.limit} from ${addresses(i)} (${what}) was already refused with 429`, ex);
   }
-  const over = await call(policy.limit);
+  const over = await budget.send(addresses(policy.limit), [429], true);
   expectProblem(ctx, over, 429, 'rate_limited', `${budget.what}: call ${policy.limit + 1} within ${policy.window_seconds} s from ${addresses(policy.limit)} — ${what}, one client`);
 }
 
@@ -217,14 +233,14 @@ const ipv4Spelt: CheckDef = {
   id: 'IDENTITY-03',
   area,
   level: 'MUST',
-  title: 'Every per-IP budget (and the per-IP budget of requests without a valid credential) is per canonical address: one IPv4 client spelt as IPv4-mapped IPv6 (::ffff:a.b.c.d, ::FFFF:hex, 0:0:0:0:0:ffff:…) spends one budget (SEC 28)',
+  title: 'Every per-IP budget (with the static one and that of requests without a valid credential) is per canonical address: one IPv4 client spelt as IPv4-mapped IPv6 (::ffff:a.b.c.d, ::FFFF:hex, 0:0:0:0:0:ffff:…) spends one budget (SEC 28)',
   needs: ['clientIp'],
   requires: [infoRules.clientIsItsPrefix],
   cost: {}, // addresses of its own, none of the run's
   hashes: 0, // {} bodies: 422 before any hash
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
-    const budgets = ipBudgets(ctx);
+    const budgets = await ipBudgets(ctx);
     ctx.require(budgets.length > 0, 'the contract declares no per-IP budget');
     // 192.0.2.0/24 (TEST-NET-1): no other check uses it; one address per budget.
     const used = new Set<number>();
@@ -237,7 +253,7 @@ const ipv4Spelt: CheckDef = {
       await driveSpellings(ctx, budget, (i) => spellings[i % spellings.length]!, `${budget.policy.limit + 1} calls over ${spellings.length} spellings of 192.0.2.${d}`);
     }
     ctx.note(`${budgets.length} per-IP budgets, each spent over 5 spellings of one IPv4 address: ${budgets.map((b) => b.what).join('; ')}`);
-    if (!budgets.some((b) => b.token)) ctx.note('requests without a valid credential: the contract does not say they count per IP — not driven');
+    if (!anonymousCountsPerIp.present(ctx.contract)) ctx.note('requests without a valid credential: the contract does not say they count per IP — not driven');
   },
 };
 
@@ -245,21 +261,20 @@ const ipv6Slash64: CheckDef = {
   id: 'IDENTITY-04',
   area,
   level: 'MUST',
-  title: 'Every per-IP budget (and the per-IP budget of requests without a valid credential) is per /64: distinct IPv6 addresses of one /64 spend one budget, another /64 has its own (SEC 28)',
+  title: 'Every per-IP budget (with the static one and that of requests without a valid credential) is per /64: distinct IPv6 addresses of one /64 spend one budget, another /64 has its own (SEC 28)',
   needs: ['clientIp'],
   requires: [infoRules.clientIsItsPrefix],
   cost: {},
   hashes: 0,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
-    const budgets = ipBudgets(ctx);
+    const budgets = await ipBudgets(ctx);
     ctx.require(budgets.length > 0, 'the contract declares no per-IP budget');
-    const header = ctx.options.clientIpHeader!;
     for (const budget of budgets) {
       const net = randomSlash64();
       await driveSpellings(ctx, budget, addressesOf(net), `${budget.policy.limit + 1} addresses of ${net}::/64`);
       // The /64 is the client, not the whole range: another /64 is not refused.
-      const other = await ctx.call(budget.op.operationId, { ...driveOpts(budget.op, budget.token), headers: { [header]: `${randomSlash64()}::1` }, expect: [] });
+      const other = await budget.send(`${randomSlash64()}::1`, []);
       ctx.expect(other.status !== 429, `${budget.what}: a call from another /64 was refused too (429): the budget is not per client`, other);
     }
     ctx.note(`${budgets.length} per-IP budgets, each spent over ${budgets.length ? 'limit+1' : 0} addresses of one /64: ${budgets.map((b) => b.what).join('; ')}`);
