@@ -14,7 +14,7 @@ import { expectProblem } from '../lib/problems.ts';
 const area = 'rate-limits';
 
 /** A random /64 of 2001:db8::/32 (RFC 3849): no other check, nor another run, uses it. */
-function randomSlash64(): string {
+export function randomSlash64(): string {
   const b = randomBytes(4);
   return `2001:db8:${b.readUInt16BE(0).toString(16)}:${b.readUInt16BE(2).toString(16)}`;
 }
@@ -45,13 +45,28 @@ const ipv6Prefix: CheckDef = {
     if (!login || login.key !== 'ip') ctx.skip('login has no per-IP limit');
     const net = randomSlash64();
     // Random interface identifiers, as privacy addresses are (the last group keeps them distinct).
-    const hex = () => randomBytes(2).toString('hex');
-    await driveLogin(ctx, (i) => `${net}:${hex()}:${hex()}:${hex()}:${(i + 1).toString(16)}`, `${login.limit + 1} addresses of ${net}::/64`);
+    await driveLogin(ctx, addressesOf(net), `${login.limit + 1} addresses of ${net}::/64`);
     // Another /64 is another client.
     const other = await ctx.call('login', { body: {}, headers: { [ctx.options.clientIpHeader!]: `${randomSlash64()}::1` }, pace: false, expect: 429 });
     ctx.expect(other.status === 422, `login from another /64 was refused too (${other.status}): the budget is not per client`, other);
   },
 };
+
+/** Distinct addresses of the /64 `net`: random interface identifiers, as privacy addresses
+ * are (the last group keeps them distinct). Shared with IDENTITY-04 (identity-classes.ts). */
+export function addressesOf(net: string): (i: number) => string {
+  const hex = () => randomBytes(2).toString('hex');
+  return (i) => `${net}:${hex()}:${hex()}:${hex()}:${(i + 1).toString(16)}`;
+}
+
+/** One IPv4 address `${prefix}.${d}` in the spellings SEC 28 says are the same client: as
+ * is, IPv4-mapped (dotted), upper-case hex, zero-expanded, zero-padded upper-case. */
+export function ipv4Spellings(prefix: [number, number, number], d: number): string[] {
+  const v4 = `${prefix.join('.')}.${d}`;
+  const high = ((prefix[0] << 8) | prefix[1]).toString(16);
+  const low = ((prefix[2] << 8) | d).toString(16);
+  return [v4, `::ffff:${v4}`, `::FFFF:${high.toUpperCase()}:${low.toUpperCase()}`, `0:0:0:0:0:ffff:${high}:${low}`, `0000:0000:0000:0000:0000:FFFF:${v4}`];
+}
 
 const ipv4Mapped: CheckDef = {
   id: 'RATE-10',
@@ -68,8 +83,7 @@ const ipv4Mapped: CheckDef = {
     // 203.0.113.0/24 (TEST-NET-3); .100–.249, clear of other checks' fixed forged addresses.
     const d = 100 + (randomBytes(1)[0]! % 150);
     const v4 = `203.0.113.${d}`;
-    const low = ((113 << 8) | d).toString(16);
-    const spellings = [v4, `::ffff:${v4}`, `::FFFF:CB00:${low.toUpperCase()}`, `0:0:0:0:0:ffff:cb00:${low}`, `0000:0000:0000:0000:0000:FFFF:${v4}`];
+    const spellings = ipv4Spellings([203, 0, 113], d);
     await driveLogin(ctx, (i) => spellings[i % spellings.length]!, `${login.limit + 1} spellings of ${v4}`);
   },
 };

@@ -6,6 +6,7 @@ import { credentialChangeChecks } from './credential-changes.ts';
 import { clientIdentityChecks } from './client-identity.ts';
 import { errorsChecks } from './errors.ts';
 import { hardeningChecks } from './hardening.ts';
+import { identityClassChecks } from './identity-classes.ts';
 import { generativeChecks } from './generative.ts';
 import { positiveGenerativeChecks } from './generative-positive.ts';
 import { inputHygieneChecks } from './input-hygiene.ts';
@@ -49,6 +50,7 @@ const registered: CheckDef[] = [
   ...inputHygieneChecks,
   ...rateLimitsChecks,
   ...clientIdentityChecks,
+  ...identityClassChecks,
   ...rateWindowChecks,
   ...errorsChecks,
   ...responseHeaderChecks,
