@@ -11,6 +11,7 @@ import { positiveGenerativeChecks } from './generative-positive.ts';
 import { inputHygieneChecks } from './input-hygiene.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
+import { numberBoundChecks } from './number-bounds.ts';
 import { passwordResetChecks } from './password-reset.ts';
 import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
@@ -50,6 +51,7 @@ const registered: CheckDef[] = [
   ...rateLimitsChecks,
   ...clientIdentityChecks,
   ...rateWindowChecks,
+  ...numberBoundChecks,
   ...errorsChecks,
   ...responseHeaderChecks,
 ];
