@@ -253,4 +253,52 @@ const bodyLimitBothSides: CheckDef = {
   },
 };
 
-export const numberBoundChecks: CheckDef[] = [windowsFromBelow, lockFromBelow, sessionFromBelow, resetFromBelow, recentAuthFromBelow, bodyLimitBothSides];
+const recipientWindowsFromBelow: CheckDef = {
+  id: 'HARDENING-41',
+  area: 'hardening',
+  level: 'MUST',
+  title: 'Every x-rate-limit-recipient window holds from both sides: 5 s before window_seconds a spent address still gets no mail (its live token is not voided), after them it gets one again (harness clock)',
+  needs: ['smtp'],
+  requires: [feature.rule('an x-rate-limit-recipient on an operation', (c) => policiesOf(c as never, 'x-rate-limit-recipient').length > 0)],
+  cost: { register: 1, 'password-reset-request': 5, 'password-reset-confirm': 1 },
+  timeoutMs: 240_000,
+  async run(ctx: CheckContext) {
+    const policies = policiesOf(ctx.contract, 'x-rate-limit-recipient');
+    const h = ctx.harness;
+    if (!h) {
+      ctx.partial(`${policies.map((p) => `"${p.policy}" (${p.window_seconds} s)`).join(', ')}: a per-address window reopening early is seen only on the harness clock`);
+      return;
+    }
+    for (const policy of policies) {
+      // The reset mail budget is the one the contract has; another operation would need its own story.
+      if (!policy.operations.includes('requestPasswordReset')) {
+        ctx.partial(`x-rate-limit-recipient "${policy.policy}" on ${policy.operations.join(', ')}: only requestPasswordReset's is driven`);
+        continue;
+      }
+      const where = `x-rate-limit-recipient "${policy.policy}" (${policy.limit} mails per ${policy.window_seconds} s per address) on requestPasswordReset`;
+      const account = await ctx.accounts.create();
+      const opened = await serverSeconds(h);
+      let last = await requestResetMail(ctx, account.email);
+      for (let i = 2; i <= policy.limit; i += 1) last = await requestResetMail(ctx, account.email);
+      const ahead = Math.floor(opened + policy.window_seconds - LOCK_MARGIN_S - (await serverSeconds(h)));
+      if (ahead < 1) {
+        ctx.partial(`${where}: the ${policy.limit} mails took most of the ${policy.window_seconds} s window`);
+        continue;
+      }
+      await h.advanceClock(ahead);
+      const over = await ctx.newClient().call('requestPasswordReset', { body: { email: account.email } });
+      ctx.expect(over.status === 200, `${where}: request #${policy.limit + 1} answered ${over.status}, expected the same 200`, over);
+      // No mail, and so the live token is not voided: it still sets the password.
+      const newPassword = ctx.accounts.newPassword();
+      const confirmed = await confirmReset(ctx, last.token, newPassword);
+      if (ctx.expect(confirmed.status === 200, `${where}: ${policy.window_seconds - LOCK_MARGIN_S} s after the first mail (before window_seconds) request #${policy.limit + 1} voided the live token (confirm answered ${confirmed.status}): the address got a new mail`, confirmed)) {
+        account.password = newPassword;
+      }
+      await h.advanceClock(LOCK_MARGIN_S + 1);
+      const reopened = await requestResetMail(ctx, account.email).catch((e: unknown) => ctx.fail(`${where}: no mail ${policy.window_seconds + 1} s after the first one: ${String(e instanceof Error ? e.message : e)}`));
+      ctx.note(`${where}: no mail at ${policy.window_seconds - LOCK_MARGIN_S} s, a mail again at ${policy.window_seconds + 1} s (${reopened.link.pathname})`);
+    }
+  },
+};
+
+export const numberBoundChecks: CheckDef[] = [windowsFromBelow, lockFromBelow, sessionFromBelow, resetFromBelow, recentAuthFromBelow, recipientWindowsFromBelow, bodyLimitBothSides];

@@ -99,7 +99,7 @@ export function contractNumbers(c: View): ContractNumber[] {
       const where = `${ext} "${p.policy}" (${p.operations.join(', ')})`;
       const above = { 'x-rate-limit': p.key === 'token' ? 'RATE-02' : 'RATE-01', 'x-rate-limit-failures': 'RATE-04', 'x-rate-limit-recipient': 'HARDENING-06' }[ext];
       out.push({ name: `${where} limit`, value: p.limit, unit: 'requests', fromBelow: above, fromAbove: above });
-      const window = { 'x-rate-limit': 'RATE-40', 'x-rate-limit-failures': 'RATE-04', 'x-rate-limit-recipient': 'HARDENING-06' }[ext];
+      const window = { 'x-rate-limit': 'RATE-40', 'x-rate-limit-failures': 'RATE-04', 'x-rate-limit-recipient': 'HARDENING-41' }[ext];
       out.push({ name: `${where} window_seconds`, value: p.window_seconds, unit: 'seconds', fromBelow: window, fromAbove: ext === 'x-rate-limit' ? (p.key === 'token' ? 'RATE-08' : 'RATE-05') : window });
     }
   }

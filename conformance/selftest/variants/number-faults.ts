@@ -30,6 +30,18 @@ function first(built: BuiltApp, mw: Mw): void {
 
 const MINUTE_MS = 60_000;
 
+/** The limiter keeps `policy`'s windows `byMs` shorter than the contract's, and announces
+ * (Retry-After, RateLimit t=) the documented window all the same. */
+function shortWindow(built: BuiltApp, policyName: string, byMs: number): void {
+  const limiter = built.deps.limiter;
+  const consume = limiter.consume.bind(limiter);
+  limiter.consume = async (policy, key, limit, windowMs) => {
+    if (policy !== policyName) return consume(policy, key, limit, windowMs);
+    const result = await consume(policy, key, limit, windowMs - byMs);
+    return { ...result, resetMs: result.resetMs + byMs };
+  };
+}
+
 export const numberFaults: NumberFault[] = [
   {
     name: 'login-window-50s',
@@ -39,15 +51,23 @@ export const numberFaults: NumberFault[] = [
     catches: 'RATE-40',
     finding: /x-rate-limit "login" \(10 per 60 s per ip\) on login: the spent budget was served again/u,
     passes: ['RATE-01', 'RATE-05'],
-    plant(built) {
-      const limiter = built.deps.limiter;
-      const consume = limiter.consume.bind(limiter);
-      limiter.consume = async (policy, key, limit, windowMs) => {
-        if (policy !== 'login') return consume(policy, key, limit, windowMs);
-        const result = await consume(policy, key, limit, windowMs - 10_000);
-        return { ...result, resetMs: result.resetMs + 10_000 };
-      };
-    },
+    plant: (built) => shortWindow(built, 'login', 10_000),
+  },
+  {
+    name: 'login-failures-window-50min',
+    breaks: 'the per-account failed-login budget (x-rate-limit-failures, 100 per 3600 s) is kept for 50 minutes, while Retry-After counts down the hour',
+    catches: 'RATE-04',
+    finding: /x-rate-limit-failures "login-failures" \(100 per 3600 s per account\) on login: the right password 3595 s after the first failure \(before window_seconds\): expected 429 rate_limited, got 200/u,
+    passes: [],
+    plant: (built) => shortWindow(built, 'login-failures', 10 * MINUTE_MS),
+  },
+  {
+    name: 'reset-recipient-window-50min',
+    breaks: 'the per-address reset mail budget (x-rate-limit-recipient, 3 per 3600 s) is kept for 50 minutes: a fourth mail (voiding the live token) goes out before the hour',
+    catches: 'HARDENING-41',
+    finding: /x-rate-limit-recipient "password-reset-recipient" \(3 mails per 3600 s per address\) on requestPasswordReset: 3595 s after the first mail \(before window_seconds\) request #4 voided the live token/u,
+    passes: ['HARDENING-06'],
+    plant: (built) => shortWindow(built, 'password-reset-recipient', 10 * MINUTE_MS),
   },
   {
     name: 'totp-lock-10min',
