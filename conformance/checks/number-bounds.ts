@@ -41,6 +41,7 @@ const serverSeconds = async (h: Harness): Promise<number> => (await h.now()) / 1
 
 const windowsFromBelow: CheckDef = {
   id: 'RATE-40',
+  skipsAlone: true, // without a harness it returns PARTIAL before spending anything
   area: 'rate-limits',
   level: 'MUST',
   title: 'Every x-rate-limit window holds from below: a spent budget is still refused 2 s before window_seconds have passed since it opened, and served once they have (harness clock) (SEC 23)',
@@ -92,6 +93,7 @@ const windowsFromBelow: CheckDef = {
 
 const lockFromBelow: CheckDef = {
   id: 'TOTP-40',
+  skipsAlone: true, // without a harness it returns PARTIAL before spending anything
   area: 'totp',
   level: 'MUST',
   title: 'x-totp-lockout.lock_seconds holds from below: 5 s before lock_seconds have passed a right code is still 429 totp_locked; after them it is accepted (harness clock) (SEC 15)',
@@ -172,6 +174,7 @@ const sessionFromBelow: CheckDef = {
 
 const resetFromBelow: CheckDef = {
   id: 'RESET-40',
+  skipsAlone: true, // without a harness it returns PARTIAL before spending anything
   area: 'password-reset',
   level: 'MUST',
   title: 'The reset token lifetime holds from below: a token 60 s short of the stated lifetime (1 hour) still sets the password (harness clock) (SEC 18)',
@@ -200,6 +203,7 @@ const resetFromBelow: CheckDef = {
 
 const recentAuthFromBelow: CheckDef = {
   id: 'HARDENING-40',
+  skipsAlone: true, // without a harness it returns PARTIAL before spending anything
   area: 'hardening',
   level: 'MUST',
   title: 'x-recent-authentication.max_age_seconds holds from below: a session 5 s younger than max_age creates an API key without current_password (harness clock)',
@@ -255,6 +259,7 @@ const bodyLimitBothSides: CheckDef = {
 
 const recipientWindowsFromBelow: CheckDef = {
   id: 'HARDENING-41',
+  skipsAlone: true, // without a harness it returns PARTIAL before spending anything
   area: 'hardening',
   level: 'MUST',
   title: 'Every x-rate-limit-recipient window holds from both sides: 5 s before window_seconds a spent address still gets no mail (its live token is not voided), after them it gets one again (harness clock)',
