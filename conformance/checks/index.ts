@@ -12,6 +12,7 @@ import { positiveGenerativeChecks } from './generative-positive.ts';
 import { inputHygieneChecks } from './input-hygiene.ts';
 import { loginChecks } from './login.ts';
 import { negativeChecks } from './negative.ts';
+import { numberBoundChecks } from './number-bounds.ts';
 import { passwordResetChecks } from './password-reset.ts';
 import { quotaChecks } from './quotas.ts';
 import { rateLimitsChecks } from './rate-limits.ts';
@@ -52,6 +53,7 @@ const registered: CheckDef[] = [
   ...clientIdentityChecks,
   ...identityClassChecks,
   ...rateWindowChecks,
+  ...numberBoundChecks,
   ...errorsChecks,
   ...responseHeaderChecks,
 ];

@@ -235,6 +235,14 @@ const accountFailures: CheckDef = {
     ctx.expect(other.status === 200, `another account must not be affected, got ${other.status}`, other);
     if (!ctx.harness) ctx.partial(`the account's window reopens after ${policy.window_seconds} s (needs the harness clock)`);
     if (ctx.harness) {
+      // From below (issue 19): 5 s before the account's window ends the right password is
+      // still refused; a window shorter than window_seconds would already have let it in.
+      const ahead = policy.window_seconds - 5 - advancedSeconds - Math.ceil((Date.now() - firstFailureAt) / 1000);
+      if (ahead >= 1) {
+        await ctx.harness.advanceClock(ahead);
+        const still = await ctx.newClient().call('login', { body: { email: victim.email, password: victim.password }, pace: false, expect: 429 });
+        expectProblem(ctx, still, 429, 'rate_limited', `x-rate-limit-failures "${policy.policy}" (${policy.limit} per ${policy.window_seconds} s per account) on login: the right password ${policy.window_seconds - 5} s after the first failure (before window_seconds)`);
+      }
       await ctx.harness.advanceClock(policy.window_seconds + 1);
       const later = await ctx.newClient().call('login', { body: { email: victim.email, password: victim.password } });
       ctx.expect(later.status === 200, `after the ${policy.window_seconds} s window the right password should work again, got ${later.status}`, later);

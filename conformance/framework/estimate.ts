@@ -86,6 +86,7 @@ export const TOTP_WAITS: Readonly<Record<string, { steps: number; quiet?: boolea
   'HARDENING-04': { steps: 0 }, // verify, a right code while locked
   'HARDENING-05': { steps: 0 }, // needs the harness (its clock moves)
   'HARDENING-35': { steps: 0 }, // verify once (TOTP enrolment revokes the keys)
+  'TOTP-40': { steps: 0 }, // verify once; its other codes are computed on the moved harness clock
 };
 
 /** Checks that leave TOTP locked on their account without a harness: the final cleanup logs
