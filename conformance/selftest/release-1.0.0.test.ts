@@ -38,7 +38,11 @@ describe('conformance --contract 1.0.0 vs a 1.0.0 reference server (client-ip he
       `conformance --contract 1.0.0 vs a 1.0.0 reference: ${(result.durationMs / 1000).toFixed(1)} s, ` +
         `${result.summary.pass} pass, ${result.summary.fail} fail, ${result.summary.skip} skip`,
     );
-    const failed = [...result.checks, ...result.requirements].filter((r) => r.outcome === 'fail' || r.outcome === 'warn').map((r) => `${r.id}: ${r.reason ?? ''}`);
+    // A timing check may WARN on a significant but small difference (docs/DECISIONS.md, timing
+    // checks: the reference's background token work shows at scrypt 2^10); nothing else may.
+    const timingSmall = (r: { id: string; outcome: string; reason?: string }) =>
+      r.outcome === 'warn' && ['LOGIN-03', 'RESET-11', 'HARDENING-32'].includes(r.id) && /a small difference, not judged a leak/u.test(r.reason ?? '');
+    const failed = [...result.checks, ...result.requirements].filter((r) => r.outcome === 'fail' || (r.outcome === 'warn' && !timingSmall(r))).map((r) => `${r.id}: ${r.reason ?? ''}`);
     expect(failed).toEqual([]);
     const skipped = result.checks.filter((c) => c.outcome === 'skip').map((c) => `${c.id}: ${c.reason ?? ''}`);
     expect(skipped.every((s) => /: not in contract 1\.0\.0: /u.test(s)), skipped.join('\n')).toBe(true);
