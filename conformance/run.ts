@@ -11,7 +11,7 @@ import { loadContract } from './framework/contract.ts';
 import { compareContracts, fetchDeployedContract } from './framework/contract-version.ts';
 import { notInContract } from './framework/features.ts';
 import { coverageMatrix } from './framework/coverage.ts';
-import { ASSUMED_HASH_MS, estimateParts, formatDuration, jobsHint, type EstimateParts } from './framework/estimate.ts';
+import { ASSUMED_HASH_MS, budgetFloor, estimateParts, formatDuration, jobsHint, type EstimateParts } from './framework/estimate.ts';
 import { createHarness } from './framework/harness.ts';
 import './framework/options.ts';
 import { Pacer } from './framework/pacer.ts';
@@ -91,7 +91,16 @@ export function planRun(options: RunOptions): string[] {
   lines.push(`  of which ${waitsLine(parts)}`);
   const slower = estimateParts(runnable, contract, { ...mode, hashMs: hashMs + 100 }).totalMs - parts.totalMs;
   if (parts.hashes) lines.push(`  each 100 ms more per password hash adds ${formatDuration(slower)} (a real run measures the deployment's hash before it starts)`);
-  if (!options.clientIpHeader && !options.harnessUrl) lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
+  if (!options.clientIpHeader && !options.harnessUrl) {
+    lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
+    const floor = budgetFloor(runnable, contract, mode);
+    if (floor) {
+      lines.push(
+        `  floor: ${floor.calls} counted ${floor.policy} calls at ${floor.limit} per ${floor.windowSeconds} s from one address need at least ${formatDuration(floor.ms)} ` +
+          '(whole windows no --jobs can overlap; a client-ip header or the harness lifts it)',
+      );
+    }
+  }
   return lines;
 }
 

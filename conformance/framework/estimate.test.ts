@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createContract } from './contract.ts';
 import { allChecks } from '../checks/index.ts';
-import { estimateParts, estimateRunMs, jobsHint, plannedHashes, TOTP_WAITS } from './estimate.ts';
+import { budgetFloor, estimateParts, estimateRunMs, jobsHint, plannedHashes, TOTP_WAITS } from './estimate.ts';
 import type { CheckDef } from './types.ts';
 
 // The estimate printed before a run (and by --dry-run) must be within a quarter of the real
@@ -24,6 +24,19 @@ const loginAndRegister = createContract({
 });
 
 const check = (id: string, extra: Partial<CheckDef> = {}): CheckDef => ({ id, area: 'login', level: 'MUST', title: id, run: async () => {}, ...extra });
+
+describe('budgetFloor', () => {
+  it('is the whole windows the busiest per-IP budget needs with one address, none with a header or the harness', () => {
+    const checks = [check('a', { cost: { login: 25, register: 4 } }), check('b', { cost: { login: 6, register: 8 } }), check('c', { cost: { login: 50 }, skipsAlone: true })];
+    const alone = { clientIp: false, harness: false };
+    // login: 31 calls at 10 a minute → 3 whole windows; register: 12 at 5 → 2; the skipped check's 50 do not count.
+    expect(budgetFloor(checks, loginAndRegister, alone)).toEqual({ policy: 'login', calls: 31, limit: 10, windowSeconds: 60, ms: 180_000 });
+    expect(budgetFloor(checks, loginAndRegister, { clientIp: true, harness: false })).toBeUndefined();
+    expect(budgetFloor(checks, loginAndRegister, { clientIp: false, harness: true })).toBeUndefined();
+    // The floor never exceeds the estimate, which paces the same calls.
+    expect(budgetFloor(checks, loginAndRegister, alone)!.ms).toBeLessThanOrEqual(estimateRunMs(checks, loginAndRegister, { ...alone, hashMs: 100 }));
+  });
+});
 
 describe('estimateRunMs', () => {
   it('does not count the budget of a check that skips with one address and no harness', () => {

@@ -307,6 +307,26 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
 
 /** With one address, no harness and one job, what `--jobs 4` would take (said next to the
  * estimate: such a run spends most of its time waiting, and four checks wait together). */
+/**
+ * The floor of a run with one address and no harness: every per-IP budget is shared by the
+ * whole run and no clock can be moved, so a policy whose checks make N counted calls at `limit`
+ * per window needs at least ceil(N / limit) − 1 whole windows, however many checks run at once.
+ * The largest of them is the floor (`--dry-run` prints it with the policy that sets it); a
+ * client-ip header or the harness lifts it.
+ */
+export function budgetFloor(checks: CheckDef[], contract: Contract, mode: Pick<EstimateMode, 'clientIp' | 'harness'>): { policy: string; calls: number; limit: number; windowSeconds: number; ms: number } | undefined {
+  if (mode.clientIp || mode.harness) return undefined;
+  const costs = withOwnedAccounts(checks, contract, mode);
+  let floor: ReturnType<typeof budgetFloor>;
+  for (const p of contract.policies().filter((q) => q.key === 'ip')) {
+    let calls = 0;
+    for (const check of checks) if (!check.skipsAlone) calls += costs.get(check)?.[p.policy] ?? 0;
+    const ms = Math.max(0, Math.ceil(calls / p.limit) - 1) * p.window_seconds * 1000;
+    if (calls > 0 && (floor === undefined || ms > floor.ms)) floor = { policy: p.policy, calls, limit: p.limit, windowSeconds: p.window_seconds, ms };
+  }
+  return floor;
+}
+
 export function jobsHint(checks: CheckDef[], contract: Contract, mode: EstimateMode): string {
   if (mode.clientIp || mode.harness || (mode.jobs ?? 1) > 1) return '';
   return `; about ${formatDuration(estimateRunMs(checks, contract, { ...mode, jobs: 4 }))} with --jobs 4`;
