@@ -21,7 +21,7 @@ import { requirementResults } from './framework/requirements.ts';
 import { Tracker } from './framework/tracker.ts';
 import { closeTransport, configureTls } from './framework/transport.ts';
 import { measureHashMs, preflight } from './framework/preflight.ts';
-import type { CheckDef, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
+import type { CheckDef, Contract, Exchange, Harness, MailSink, Need, RunOptions, RunResult } from './framework/types.ts';
 import { startMailSink } from './lib/smtp-sink.ts';
 import { writeReports } from './report/write.ts';
 import { writeHar } from './report/har.ts';
@@ -135,23 +135,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   const tracker = new Tracker();
   let harness: Harness | undefined;
   const ipPool = clientAddresses();
-  const pacer = new Pacer(contract, {
-    log,
-    reset: async (policy, id) => {
-      // Only budgets the harness can name: an address (simulated, or the suite's own once
-      // found), or an account.
-      const [, key] = id.split('|') as [string, string];
-      if (!harness) return false;
-      if (key === 'ip:self') {
-        const cleared = await resetOwnAddress(harness);
-        if (cleared) pacer.forget((other) => other.endsWith('|ip:self'));
-        return cleared;
-      }
-      if (key.startsWith('ip:')) return (await harness.resetRateLimits({ ip: key.slice(3) })) >= 0;
-      if (key.startsWith('account:') && policy.key === 'account') return (await harness.resetRateLimits({ email: key.slice(8) })) >= 0;
-      return false;
-    },
-  });
+  const pacer = harnessPacer(contract, log, () => harness);
   const lastDate = { value: Number.NaN, at: 0 };
   const env: ClientEnv = {
     contract,
@@ -320,6 +304,31 @@ function waitsLine(parts: EstimateParts): string {
  * that clears something is the one — remembered for the next waits.
  */
 let ownAddress: string | undefined;
+/**
+ * The suite's pacer: budgets from the contract; with a harness (read when a budget is spent:
+ * it is set up after the pacer), a spent budget the harness can name is reset instead of waited
+ * for — an address (simulated, or the suite's own once found) or an account.
+ */
+export function harnessPacer(contract: Contract, log: (line: string) => void, harnessOf: () => Harness | undefined): Pacer {
+  const pacer: Pacer = new Pacer(contract, {
+    log,
+    reset: async (policy, id) => {
+      const key = id.slice(id.indexOf('|') + 1);
+      const harness = harnessOf();
+      if (!harness) return false;
+      if (key === 'ip:self') {
+        const cleared = await resetOwnAddress(harness);
+        if (cleared) pacer.forget((other) => other.endsWith('|ip:self'));
+        return cleared;
+      }
+      if (key.startsWith('ip:')) return (await harness.resetRateLimits({ ip: key.slice(3) })) >= 0;
+      if (key.startsWith('account:') && policy.key === 'account') return (await harness.resetRateLimits({ email: key.slice(8) })) >= 0;
+      return false;
+    },
+  });
+  return pacer;
+}
+
 export async function resetOwnAddress(harness: Harness): Promise<boolean> {
   // Nothing cleared: another deployment sees another address (or the budget had run out).
   if (ownAddress && (await harness.resetRateLimits({ ip: ownAddress })) > 0) return true;

@@ -8,7 +8,6 @@ import { ContractClient, type ClientEnv } from '../framework/client.ts';
 import { createContext, CheckFailed, type ContextDeps } from '../framework/context.ts';
 import { loadContract } from '../framework/contract.ts';
 import { createHarness } from '../framework/harness.ts';
-import { Pacer } from '../framework/pacer.ts';
 import { preflight } from '../framework/preflight.ts';
 import { Tracker } from '../framework/tracker.ts';
 import { closeTransport, configureTls } from '../framework/transport.ts';
@@ -16,7 +15,7 @@ import type { CheckDef, Exchange, Harness, MailSink, RunOptions } from '../frame
 import { startMailSink } from '../lib/smtp-sink.ts';
 import { curlFor } from '../report/curl.ts';
 import { maskText } from '../report/mask.ts';
-import { DEFAULT_CONTRACT, DEFAULT_HARNESS_CONTRACT, resetOwnAddress } from '../run.ts';
+import { DEFAULT_CONTRACT, DEFAULT_HARNESS_CONTRACT, harnessPacer } from '../run.ts';
 import { documentsRevokedField, initialModel, ModelMismatch, stepArbitraries, type Model, type ModelContract, type Real, type StepRecord } from './model.ts';
 import { DEFAULT_STATEFUL_RUNS, DEFAULT_STATEFUL_STEPS } from './options.ts';
 import { existsSync } from 'node:fs';
@@ -89,21 +88,7 @@ export async function runStateful(given: RunOptions): Promise<StatefulResult> {
   let harness: Harness | undefined;
   // Paced by the documented budgets; with a harness, a spent budget is reset instead of waited
   // for: a simulated address, the suite's own (found as the checks find it), or the account.
-  const pacer = new Pacer(contract, {
-    log,
-    reset: async (policy, id) => {
-      const key = id.slice(id.indexOf('|') + 1);
-      if (!harness) return false;
-      if (key === 'ip:self') {
-        const cleared = await resetOwnAddress(harness);
-        if (cleared) pacer.forget((other) => other.endsWith('|ip:self'));
-        return cleared;
-      }
-      if (key.startsWith('ip:')) return (await harness.resetRateLimits({ ip: key.slice(3) })) >= 0;
-      if (key.startsWith('account:') && policy.key === 'account') return (await harness.resetRateLimits({ email: key.slice(8) })) >= 0;
-      return false;
-    },
-  });
+  const pacer = harnessPacer(contract, log, () => harness);
   const env: ClientEnv = {
     contract,
     pacer,
