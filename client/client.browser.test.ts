@@ -2,18 +2,16 @@
 // driven by playwright-core, as test/docs.browser.test.ts does. The page loads client/*.js and
 // openapi-fetch through an import map from one origin; its API calls to that origin are
 // passed to the in-process reference server, every other request is aborted and recorded.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { chromiumSkipReason as skipReason, launchChromium } from '../test/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../scripts/pack-helpers.ts';
 import { compileClient } from '../scripts/pack-client.ts';
 import { buildTestApp, STRONG_PASSWORD, uniqueEmail, type TestApp } from '../test/helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const skipReason = haveChromium || process.env.CI ? undefined : `${CHROMIUM} is missing (apt-get install chromium); CI fails here instead`;
 const ORIGIN = 'http://client.test';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>client</title>
@@ -26,14 +24,10 @@ let out: string;
 let browser: Browser | undefined;
 beforeAll(async () => {
   if (skipReason) return;
-  if (!haveChromium) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
   out = mkdtempSync(join(tmpdir(), 'qz-client-browser-'));
   compileClient(out);
   t = await buildTestApp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -8,20 +8,19 @@
 // axe-core checks each view (no serious or critical violation); the page may only talk to the
 // test server, keeps nothing in storage and puts no secret in a URL.
 // DASHBOARD_SCREENSHOT=docs/dashboard.png also writes the README's screenshot.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumSkipReason as skipReason, launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeQrDataUrl } from '../conformance/lib/qr.ts';
 import { totpAt } from '../conformance/lib/totp.ts';
 import { buildDashboard } from '../scripts/build-dashboard.mjs';
 import { buildTestApp, registerUser, uniqueEmail, type RegisteredUser, type TestApp } from './helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip.
-const skipReason = existsSync(CHROMIUM) || process.env.CI ? undefined : `${CHROMIUM} is missing (apt-get install chromium); CI fails here instead`;
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const AXE_SOURCE = readFileSync(AXE_PATH, 'utf8');
 
@@ -38,10 +37,7 @@ describe.skipIf(skipReason !== undefined)(`dashboard in Chromium${skipReason ? `
     await buildDashboard(outDir);
     t = await buildTestApp({ dashboardDir: outDir });
     t.deps.config.publicUrl = t.baseUrl; // so the mailed reset link points at this server
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

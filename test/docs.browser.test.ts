@@ -7,14 +7,15 @@
 // Then the site as a whole (issue 20): the link bar between the pages, served at /docs as the
 // reference server serves it; the Changes tables' width at 1400 and 360 px; Redoc's badge; and
 // what the HTML shows before any script has run. Screenshots go to reports/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Koa from 'koa';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromiumSkipReason as skipReason, launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDocs, CHANGES_PAGE, listOperations, projectRoot, type BuiltPage, type RateLimit } from '../scripts/docs.ts';
 import { releasedVersions } from '../scripts/contract-diff/bundle.ts';
@@ -22,10 +23,7 @@ import { staticRoutes } from '../src/http/static-routes.ts';
 import { buildTestApp } from './helpers.ts';
 
 // Debian's package; CHROMIUM_PATH points elsewhere (and lets the skip / CI paths be tried).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 // CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip.
-const skipReason = haveChromium || process.env.CI ? undefined : `${CHROMIUM} is missing (apt-get install chromium); CI fails here instead`;
 
 const PAGES = [
   { contract: 'generated/openapi.json', html: 'index.html' },
@@ -134,15 +132,10 @@ describe('docs site in Chromium', () => {
 
   beforeAll(async () => {
     if (skipReason) return;
-    if (!haveChromium) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
     outDir = mkdtempSync(path.join(tmpdir(), 'quazzar-docs-test-'));
     for (const page of await buildDocs(outDir)) built.set(page.source, page);
     served = await serveDocs(outDir);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

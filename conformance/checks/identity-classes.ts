@@ -1,3 +1,4 @@
+import { recipientLimit } from '../framework/accounts.ts';
 import { randomBytes } from 'node:crypto';
 import { feature, infoRules, type Feature } from '../framework/features.ts';
 import type { CheckContext, CheckDef, Client, ContractOperation, Exchange, RateLimitPolicy } from '../framework/types.ts';
@@ -146,9 +147,7 @@ const resetRecipient: CheckDef = {
   cost: { register: 1, 'password-reset-request': 4, 'password-reset-confirm': 1 },
   timeoutMs: 240_000,
   async run(ctx: CheckContext) {
-    const raw = ctx.contract.document?.paths?.['/auth/password-reset/request']?.post?.['x-rate-limit-recipient'] as { limit?: unknown } | undefined;
-    const limit = Number(raw?.limit);
-    if (!Number.isInteger(limit) || limit < 1) ctx.skip('requestPasswordReset documents no x-rate-limit-recipient');
+    const limit = recipientLimit(ctx.contract); // documented: `requires` above
     const account = await ctx.accounts.create();
     const spellings = caseSpellings(account.email);
     ctx.require(spellings.length > limit, `${account.email} cannot be spelt ${limit + 1} ways`);

@@ -1,13 +1,11 @@
 // The reset page in a real browser (Debian's Chromium via playwright-core): open the mailed
 // link, set a new password through the form, and check the page's CSP lets its own script
 // run while nothing else loads. The browser may only talk to the test server.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { chromiumSkipReason as skipReason, launchChromium } from '../../test/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, registerUser, type TestApp } from '../../test/helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipReason = existsSync(CHROMIUM) || process.env.CI ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`;
 
 describe.skipIf(skipReason !== undefined)(`reset page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let t: TestApp;
@@ -15,10 +13,7 @@ describe.skipIf(skipReason !== undefined)(`reset page in Chromium${skipReason ? 
   beforeAll(async () => {
     t = await buildTestApp();
     t.deps.config.publicUrl = t.baseUrl; // so the mailed link points at this server
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
