@@ -19,10 +19,31 @@ export function clientIpOf(
   onFallback?: (reason: string) => void,
 ): string {
   const raw = headers[config.clientIpHeader];
-  const value = Array.isArray(raw) ? raw.join(',') : raw;
-  const address = resolveClientIp(config.proxyTrust, normalizeIp(socketAddress ?? 'unknown'), value, onFallback);
-  return budgetIdentity(address, config.rateLimitIpv6Prefix ?? 64);
+  // Without trusted proxies the header is ignored: it is no part of the identity (nor of the key).
+  const value = config.proxyTrust.kind === 'none' || raw === undefined ? undefined : Array.isArray(raw) ? raw.join(',') : raw;
+  const prefix = config.rateLimitIpv6Prefix ?? 64;
+  // The identity is a pure function of these texts; parsing them (node:net) costs 3–7 µs, so it
+  // is remembered for the next request from the same connection or proxy hop. Never when the
+  // header was unusable: that warning counts every request.
+  const key = `${prefix}|${socketAddress ?? ''}|${value ?? ''}`;
+  const known = identities.get(key);
+  if (known !== undefined) return known;
+  let fellBack = false;
+  const address = resolveClientIp(config.proxyTrust, normalizeIp(socketAddress ?? 'unknown'), value, (reason) => {
+    fellBack = true;
+    onFallback?.(reason);
+  });
+  const identity = budgetIdentity(address, prefix);
+  if (!fellBack) {
+    if (identities.size >= MAX_REMEMBERED) identities.clear();
+    identities.set(key, identity);
+  }
+  return identity;
 }
+
+/** Remembered identities (bounded: emptied when full; a miss only costs the parse again). */
+const identities = new Map<string, string>();
+const MAX_REMEMBERED = 4096;
 
 /** The budget identity of an address given in any spelling (the harness resets budgets by address). */
 export function clientIdentityOf(config: Pick<Config, 'rateLimitIpv6Prefix'>, address: string): string {
