@@ -96,12 +96,57 @@ describe('Pacer', () => {
     expect(clock.now - started).toBeGreaterThanOrEqual(3_600_000);
   });
 
-  it('learns nothing from a TOTP lockout 429 (not a rate-limit budget)', async () => {
+  it('a budget the harness resets keeps the calls still on their way counted (a concurrent check sent them before the reset)', async () => {
+    const { options } = fakeTime();
+    const resets: string[] = [];
+    const pacer = new Pacer(contract, { ...options, reset: async (_policy, id) => (resets.push(id), true) });
+    const login = contract.operation('login'); // 2 a minute per address
+    const first = await pacer.acquire(login, { ip: 'a' }, true);
+    const second = await pacer.acquire(login, { ip: 'a' }, true);
+    // The first is answered; the second is still on its way when another check needs the budget.
+    pacer.settle(login, { ip: 'a' }, first, ok);
+    await pacer.acquire(login, { ip: 'a' }, true);
+    expect(resets).toEqual(['login|ip:a']);
+    // After the reset: the one on its way (the server may count it after the reset) and the new one.
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(0);
+    pacer.settle(login, { ip: 'a' }, second, ok);
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(0);
+  });
+
+  it('a reset while the whole budget is on its way polls for the answers instead of resetting again and again', async () => {
+    const { clock, options } = fakeTime();
+    let resets = 0;
+    // Each poll yields to the event loop, as a real timer does.
+    const sleep = async (ms: number) => {
+      await options.sleep(ms);
+      await new Promise((r) => setImmediate(r));
+    };
+    const pacer = new Pacer(contract, { ...options, sleep, reset: async () => ((resets += 1), true) });
+    const login = contract.operation('login');
+    const sent = [await pacer.acquire(login, { ip: 'a' }, true), await pacer.acquire(login, { ip: 'a' }, true)];
+    const third = pacer.acquire(login, { ip: 'a' }, true);
+    for (let i = 0; i < 20; i += 1) await new Promise((r) => setImmediate(r));
+    // One reset, then short polls while both calls are on their way.
+    expect(resets).toBe(1);
+    expect(clock.slept.length).toBeGreaterThan(1);
+    expect(clock.slept.every((ms) => ms <= 200)).toBe(true);
+    pacer.settle(login, { ip: 'a' }, sent[0]!, ok);
+    await third;
+    // Answered: the window is dated, the harness resets it again, the other call still counted.
+    expect(resets).toBe(2);
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(0);
+  });
+
+  it('learns no window from a TOTP lockout 429 (not a rate-limit budget), and keeps it counted: it passed the limiter', async () => {
     const { options } = fakeTime();
     const pacer = new Pacer(contract, options);
     const login = contract.operation('login');
     pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, true), { status: 429, code: 'totp_locked', headers: { 'retry-after': '900' } });
-    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(2);
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(1);
+    // A rate-limit 429 is the limiter refusing: not counted, and its window is learnt.
+    const other = new Pacer(contract, options);
+    other.settle(login, { ip: 'a' }, await other.acquire(login, { ip: 'a' }, true), { status: 429, code: 'rate_limited', headers: { 'retry-after': '30' } });
+    expect(other.remaining(login.rateLimit!, { ip: 'a' })).toBe(0);
   });
 
   it('refuses to wait longer than the documented window (a 429 with a huge Retry-After)', async () => {

@@ -47,6 +47,9 @@ export interface PacerOptions {
 
 export class Pacer {
   private readonly windows = new Map<string, Window>();
+  /** Calls counted and sent but not answered yet, per budget id: a budget the harness clears
+   * while they are on their way counts them again (the server may count them after the reset). */
+  private readonly inFlight = new Map<string, number>();
   /** operationId → policies it was seen to spend without declaring them (learnt from 429s). */
   private readonly undeclared = new Map<string, Set<string>>();
   private readonly now: () => number;
@@ -86,6 +89,7 @@ export class Pacer {
     for (const slot of slots) {
       if (pace) await this.waitFor(slot.policy, slot.id, 1, signal, true);
       else this.count(slot.id, slot.policy, 1);
+      this.inFlight.set(slot.id, (this.inFlight.get(slot.id) ?? 0) + 1);
     }
     return { slots };
   }
@@ -95,9 +99,16 @@ export class Pacer {
    * limiter, 429 answers do not count), counts login failures per account, and syncs with the
    * server's own `RateLimit` header when it sent one. */
   settle(op: ContractOperation, keys: PacerKeys, reservation: Reservation, answer: { status: number; code?: string; headers: Record<string, string> }): void {
+    // A TOTP lockout's 429 is not the limiter's: the call passed the limiter and was counted
+    // (uncounting it let one login too many through when a locked account's login was among
+    // the ten of a shared window). Counting it is the safe side where a deployment did not.
+    const refusedByLimiter = answer.status === 429 && answer.code !== 'totp_locked';
     const uncounted =
-      answer.status === 0 || answer.status === 429 || answer.status === 413 || answer.status === 415 || (answer.status === 400 && answer.code === 'malformed_json');
+      answer.status === 0 || refusedByLimiter || answer.status === 413 || answer.status === 415 || (answer.status === 400 && answer.code === 'malformed_json');
     for (const slot of reservation.slots) {
+      const left = (this.inFlight.get(slot.id) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(slot.id, left);
+      else this.inFlight.delete(slot.id);
       const w = this.windows.get(slot.id);
       if (!w) continue;
       if (uncounted) w.count = Math.max(0, w.count - 1);
@@ -135,7 +146,17 @@ export class Pacer {
 
   /** Forget a budget the harness cleared. */
   forget(predicate: (id: string) => boolean): void {
-    for (const id of [...this.windows.keys()]) if (predicate(id)) this.windows.delete(id);
+    for (const id of [...this.windows.keys()]) if (predicate(id)) this.cleared(id);
+  }
+
+  /** A budget the harness reset: its window starts again with the calls still on their way
+   * (a concurrent check's call sent before the reset may reach the server after it). */
+  private cleared(id: string): void {
+    this.windows.delete(id);
+    const pending = this.inFlight.get(id) ?? 0;
+    // Provisional until one of them is answered (its answer dates the new window); until then
+    // a waiter polls instead of resetting again.
+    if (pending > 0) this.windows.set(id, { count: pending, closesAt: this.now(), provisional: true });
   }
 
   /** Waits until nothing is counted in the budget `op` spends for `keys`. */
@@ -188,7 +209,7 @@ export class Pacer {
       if (signal?.aborted) throw new Error('aborted while waiting for a rate-limit budget');
       const waitMs = Math.max(50, w.closesAt - this.now());
       if (this.options.reset && waitMs > (this.options.resetAfterMs ?? 2000) && (await this.options.reset(policy, id))) {
-        this.windows.delete(id);
+        this.cleared(id);
         continue;
       }
       const bearable = Math.min(policy.window_seconds * 1000 + 5000, this.options.maxWaitMs ?? MAX_WAIT_MS);
