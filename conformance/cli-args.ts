@@ -37,11 +37,14 @@ Usage: quazzar-conformance --base-url URL [options]
                             global 404 is reported once as NOT IMPLEMENTED and the checks that
                             need it are SKIPPED (not failed)
   --jobs N                  run independent checks N at a time (default 4 with
-                            --client-ip-header, else 1; checks that move
+                            --client-ip-header, 8 with neither it nor a harness, else 1;
+                            checks that move
                             the harness clock, time answers or judge the whole run still run
                             alone; without --client-ip-header all share one address, so the
-                            checks that drive or judge a rate limit run alone too, and the
-                            others overlap their waits for the documented windows)
+                            checks that drive or judge a rate limit run alone too, the others
+                            overlap their waits for the documented windows — every call is
+                            paced to them whatever N — and a timing check's samples are sent
+                            while no other request is in flight)
   --header 'Name: value'    send this header with every request (repeatable), e.g. a gateway
                             key; its value is masked in every report
   --insecure                accept any TLS certificate of the deployment

@@ -31,9 +31,11 @@ describe('--help and --dry-run (no deployment)', () => {
     expect(areas.split(', ')).toEqual(registered);
   });
 
-  it('runs 4 checks at a time with a client-ip header unless told (checks are independent then), 1 without', () => {
+  it('runs 4 checks at a time with a client-ip header unless told (checks are independent then), 8 with neither header nor harness (they wait for the shared windows together), 1 with only a harness', () => {
     expect(defaultJobs({ clientIpHeader: 'x-forwarded-for' })).toBe(4);
-    expect(defaultJobs({})).toBe(1);
+    expect(defaultJobs({})).toBe(8);
+    expect(defaultJobs({ jobs: 1 })).toBe(1);
+    expect(defaultJobs({ harnessUrl: 'http://127.0.0.1:9/' })).toBe(1);
     expect(defaultJobs({ clientIpHeader: 'x-forwarded-for', jobs: 1 })).toBe(1);
     expect(planRun({ baseUrl: 'http://127.0.0.1:9', clientIpHeader: 'x-forwarded-for', only: ['ACCESS-01'] })[0]).toMatch(/4 at a time/u);
   });

@@ -71,7 +71,8 @@ const timing: CheckDef = {
   title: 'Unknown e-mail and wrong password take as long: no significant (p < 0.01) difference whose 95 % interval is wholly beyond 25 ms (a smaller significant one warns); every sample a 401 invalid_credentials (SEC 4)',
   cost: { login: TIMING_PAIRS * 2 + 1 },
   hashes: TIMING_PAIRS_WITH_ADDRESSES * 2 + 1,
-  early: 5, // with one address: alone in the fresh login window after RATE-05's wait
+  // With one address and no harness it runs among the others: its samples go on the wire alone
+  // (framework/gate.ts), and the minute between its login windows serves every other check.
   async run(ctx: CheckContext) {
     const { account } = await ctx.accounts.shared();
     // Every sample a 401 from the password check: the shared account's failure budget is

@@ -260,6 +260,8 @@ const retryAfterHonoured: CheckDef = {
   cost: {}, // its one call is the 429, which no budget counts
   waitsMs: 60_000,
   early: 4, // right after RATE-01: its wait is a minute in which every window is spent anyway
+  // Without a harness it sleeps through the Retry-After, disturbing no other check.
+  exclusive: (run) => run.harness,
   timeoutMs: 300_000,
   async run(ctx: CheckContext) {
     const policies = ctx.contract.policies().filter((p) => p.key === 'ip');

@@ -1,3 +1,4 @@
+import type { RequestGate } from './gate.ts';
 import type { Pacer, PacerKeys } from './pacer.ts';
 import { contractVersion, NotInContract } from './features.ts';
 import { Implementation } from './profiles.ts';
@@ -25,6 +26,8 @@ export interface ClientEnv {
   extraHeaders?: Record<string, string>;
   /** Operations found not implemented (global 404): calls to them end the check as skipped. */
   implementation?: Implementation;
+  /** Timing samples go on the wire alone (`alone`); every other request passes through it. */
+  gate?: RequestGate;
   /** Every exchange goes here (the run's record, the check's own list). */
   record(ex: Omit<Exchange, 'id'>): Exchange;
 }
@@ -107,7 +110,8 @@ export class ContractClient implements Client {
       headers['content-length'] = String(body.length);
       headers['content-type'] ??= 'application/json';
     }
-    const raw = await send({ method, url, headers, ...(body ? { body } : {}), timeoutMs: opts.timeoutMs ?? env.timeoutMs });
+    const request = () => send({ method, url, headers, ...(body ? { body } : {}), timeoutMs: opts.timeoutMs ?? env.timeoutMs });
+    const raw = await (env.gate ? (opts.alone ? env.gate.alone(request) : env.gate.shared(request)) : request());
     const json = parseJson(raw.headers['content-type'], raw.text);
     if (op && reservation) {
       env.pacer.settle(op, keys, reservation, { status: raw.status, headers: raw.headers, ...(isRecord(json) && typeof json['code'] === 'string' ? { code: json['code'] } : {}) });

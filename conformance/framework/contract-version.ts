@@ -121,15 +121,18 @@ export function compareContracts(checkedDoc: Json, servedDoc: Json | undefined, 
 /** GET <base>/openapi.json: the deployment's own contract when it publishes one (a JSON
  * document with `openapi` and `info`), else undefined. Not recorded as an exchange: it is
  * outside the contract. */
-export async function fetchDeployedContract(baseUrl: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ url: string; document?: Json }> {
+/** `date`: the deployment's clock (its Date header, epoch ms) when it answered, if it sent one. */
+export async function fetchDeployedContract(baseUrl: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ url: string; document?: Json; date?: number }> {
   const url = `${baseUrl}/openapi.json`;
   const answer = await send({ method: 'GET', url, headers: { ...headers, accept: 'application/json' }, timeoutMs });
-  if (answer.status !== 200) return { url };
+  const date = Date.parse(answer.headers['date'] ?? '');
+  const base = { url, ...(Number.isNaN(date) ? {} : { date: date + 500 }) };
+  if (answer.status !== 200) return base;
   try {
     const document = JSON.parse(answer.text) as Json;
-    return document && typeof document === 'object' && 'openapi' in document && 'info' in document ? { url, document } : { url };
+    return document && typeof document === 'object' && 'openapi' in document && 'info' in document ? { ...base, document } : base;
   } catch {
-    return { url };
+    return base;
   }
 }
 

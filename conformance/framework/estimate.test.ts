@@ -98,10 +98,10 @@ describe('estimateRunMs', () => {
     expect(plannedHashes([mailer, check('N', { owns: { session: false, mails: 1 } })], mode, loginAndRegister)).toBe(2);
   });
 
-  it('says what --jobs 4 would take when a run with one address and no harness has one job', () => {
+  it('says what the default --jobs would take when a run with one address and no harness is given one job', () => {
     const checks = [check('A', { cost: { register: 6 } }), check('B', { cost: { login: 11 } })];
     const alone = { clientIp: false, harness: false, hashMs: 0 };
-    expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 1 })).toMatch(/^; about 1 min \d+ s with --jobs 4$/u);
+    expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 1 })).toMatch(/^; about 1 min \d+ s with --jobs 8$/u);
     expect(jobsHint(checks, loginAndRegister, { ...alone, jobs: 4 })).toBe('');
     expect(jobsHint(checks, loginAndRegister, { ...alone, clientIp: true, jobs: 1 })).toBe('');
   });

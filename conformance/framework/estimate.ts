@@ -1,5 +1,5 @@
 import { recipientLimit, takeFrom, type PooledAccount } from './accounts.ts';
-import { isExclusive, perAddressLimits, runOrder } from './schedule.ts';
+import { budgetsOf, isExclusive, perAddressLimits, runOrder } from './schedule.ts';
 import type { CheckDef, Contract } from './types.ts';
 
 // The run-time estimate printed before the run (and by --dry-run). Three parts:
@@ -259,26 +259,36 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
       }
     }
   };
-  let next = 0;
+  // As the runner (schedule.ts): with one address and no harness, a free lane starts the first
+  // check whose budgets all have room at its time, else the next one.
+  const limits = perAddressLimits(contract);
+  const ready = (check: CheckDef, at: number) =>
+    budgetsOf(check, limits).every((name) => {
+      const w = windows.get(name);
+      return !w || at >= w.start + policies.get(name)!.window_seconds * 1000 || w.count < policies.get(name)!.limit;
+    });
+  const pending = [...checks];
   let alone = false;
   for (;;) {
-    const waiting = checks[next];
-    const startsNext = waiting !== undefined && !alone && !exclusive(waiting);
+    const startsNext = !alone && pending.length > 0 && !exclusive(pending[0]!);
     const candidates = lanes.filter((l) => l.busy || startsNext);
     if (!candidates.length) {
-      if (!waiting) break;
+      if (!pending.length) break;
       // An exclusive check: every lane has finished; it runs alone from the latest of them.
       const t = Math.max(...lanes.map((l) => l.time));
       for (const l of lanes) l.time = t;
-      start(lanes[0]!, waiting);
-      next += 1;
+      start(lanes[0]!, pending.shift()!);
       alone = true;
       continue;
     }
     const lane = candidates.reduce((a, b) => (b.time < a.time ? b : a));
     if (!lane.busy) {
-      start(lane, waiting!);
-      next += 1;
+      let at = 0;
+      if (shared) {
+        const found = pending.findIndex((c) => exclusive(c) || ready(c, lane.time));
+        if (found !== -1 && !exclusive(pending[found]!)) at = found;
+      }
+      start(lane, pending.splice(at, 1)[0]!);
       continue;
     }
     const name = lane.calls[0];
@@ -305,8 +315,6 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
   return { ...parts, totalMs: Math.max(makespan, hashBound) + parts.cleanupMs };
 }
 
-/** With one address, no harness and one job, what `--jobs 4` would take (said next to the
- * estimate: such a run spends most of its time waiting, and four checks wait together). */
 /**
  * The floor of a run with one address and no harness: every per-IP budget is shared by the
  * whole run and no clock can be moved, so a policy whose checks make N counted calls at `limit`
@@ -327,9 +335,14 @@ export function budgetFloor(checks: CheckDef[], contract: Contract, mode: Pick<E
   return floor;
 }
 
+/** `--jobs` unless given, with one address shared by the run (run.ts: defaultJobs). */
+export const SHARED_ADDRESS_JOBS = 8;
+
+/** With one address, no harness and `--jobs 1` given, what the default would take (said next
+ * to the estimate: such a run spends most of its time waiting, and the checks wait together). */
 export function jobsHint(checks: CheckDef[], contract: Contract, mode: EstimateMode): string {
   if (mode.clientIp || mode.harness || (mode.jobs ?? 1) > 1) return '';
-  return `; about ${formatDuration(estimateRunMs(checks, contract, { ...mode, jobs: 4 }))} with --jobs 4`;
+  return `; about ${formatDuration(estimateRunMs(checks, contract, { ...mode, jobs: SHARED_ADDRESS_JOBS }))} with --jobs ${SHARED_ADDRESS_JOBS}`;
 }
 
 export function formatDuration(ms: number): string {

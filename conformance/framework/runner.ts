@@ -1,7 +1,7 @@
 import { CheckFailed, CheckSkipped, createContext, type CheckState, type ContextDeps } from './context.ts';
 import { NotInContract, notInContract } from './features.ts';
 import { NotImplemented } from './profiles.ts';
-import { isExclusive, perAddressLimits, runOrder, schedule } from './schedule.ts';
+import { budgetsOf, isExclusive, perAddressLimits, runOrder, schedule } from './schedule.ts';
 import type { CheckDef, CheckResult, Exchange, Need, Outcome } from './types.ts';
 
 // Runs checks one after the other (budgets are shared, and a check's timing must not be
@@ -44,8 +44,13 @@ export async function runChecks(checks: CheckDef[], deps: RunnerDeps): Promise<C
   // With one shared address, the checks that drive or judge a budget run alone (schedule.ts).
   const sharedAddress = !deps.capabilities.clientIp;
   let firstMustFailure: string | undefined;
-  const order = runOrder(checks, { sharedAddress, harness: deps.capabilities.harness, jobs: deps.jobs ?? 1, perAddress: perAddressLimits(deps.contract) });
+  const perAddress = perAddressLimits(deps.contract);
+  const order = runOrder(checks, { sharedAddress, harness: deps.capabilities.harness, jobs: deps.jobs ?? 1, perAddress });
+  // With one address and no harness, a check whose budgets all have room now starts first.
+  const policies = new Map(deps.contract.policies().map((p) => [p.policy, p]));
+  const ready = (check: CheckDef) => budgetsOf(check, perAddress).every((name) => deps.env.pacer.remaining(policies.get(name)!, { ip: 'self' }) > 0);
   const results = await schedule(order, {
+    ...(sharedAddress && !deps.capabilities.harness ? { ready } : {}),
     jobs: deps.jobs ?? 1,
     // A check skipped for a need not offered runs nothing: it need not wait for the others.
     exclusive: (check) => (check.needs ?? []).every((need) => deps.capabilities[need]) && isExclusive(check, { sharedAddress, harness: deps.capabilities.harness }),

@@ -10,6 +10,32 @@ const enableTotp = async (_ctx: CheckContext): Promise<void> => {};
 describe('schedule', () => {
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+  it('`ready`: a free lane starts the first ready task before the next exclusive one, else the first; results keep the order', async () => {
+    const tasks = [
+      { id: 'waits', alone: false, ready: false },
+      { id: 'r1', alone: false, ready: true },
+      { id: 'waits2', alone: false, ready: false },
+      { id: 'X', alone: true, ready: true },
+      { id: 'r2', alone: false, ready: true },
+    ];
+    const started: string[] = [];
+    const results = await schedule(tasks, {
+      jobs: 1 + 1,
+      exclusive: (t) => t.alone,
+      ready: (t) => t.ready,
+      skipped: (t) => t.id,
+      run: async (t) => {
+        started.push(t.id);
+        await tick();
+        return t.id;
+      },
+    });
+    // r1 jumps the queue; with no ready task left before X the first one starts; r2 never
+    // passes the exclusive X.
+    expect(started).toEqual(['r1', 'waits', 'waits2', 'X', 'r2']);
+    expect(results).toEqual(['waits', 'r1', 'waits2', 'X', 'r2']);
+  });
+
   it('runs at most `jobs` tasks at once, exclusive ones alone, and keeps the order of results', async () => {
     const tasks = [
       { id: 'a', alone: false },
@@ -97,6 +123,17 @@ describe('schedule', () => {
     expect(isExclusive(waits, { harness: false, sharedAddress: true })).toBe(false);
     // Judging the whole run still needs every other check finished.
     expect(isExclusive(judges, { harness: false, sharedAddress: true })).toBe(true);
+  });
+});
+
+describe('timing checks (LOGIN-03, RESET-11)', () => {
+  const timed = { id: 'LOGIN-03', area: 'login', level: 'MUST' as const, title: 't', run: async () => {} };
+  it('run alone, except with one address and no harness, where their samples go on the wire alone instead (gate.ts)', () => {
+    expect(isExclusive(timed, { sharedAddress: false, harness: false })).toBe(true);
+    expect(isExclusive(timed, { sharedAddress: false, harness: true })).toBe(true);
+    expect(isExclusive(timed, { sharedAddress: true, harness: true })).toBe(true);
+    // Alone there, its 17 logins span two login windows and every other budget idles meanwhile.
+    expect(isExclusive(timed, { sharedAddress: true, harness: false })).toBe(false);
   });
 });
 

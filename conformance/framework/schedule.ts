@@ -7,7 +7,8 @@ import type { CheckDef, Contract } from './types.ts';
 //   (every concurrent token, budget window and shared account would feel it) — TOTP flows do
 //   so to reach the next code step when the run has a harness;
 // - it judges every exchange of the run (`ctx.exchanges()`), so it must see them all;
-// - it measures time (timing comparisons, step waits: concurrent load skews them);
+// - it measures time (timing comparisons, step waits: concurrent load skews them; with one
+//   address and no harness a timing check's samples are sent alone instead, gate.ts);
 // - it says so (`exclusive: true`), or it is one of the ids listed below.
 // Everything else gets its own simulated client address (`--client-ip-header`), its own
 // accounts and its own sessions, so it is independent. Without a client-ip header every check
@@ -32,7 +33,10 @@ declare module './types.ts' {
   }
 }
 
-/** Timing judgements: concurrent load would make them meaningless. */
+/** Timing judgements: concurrent load would make them meaningless. They run alone, except
+ * with one address shared by the run and no harness: their samples span several windows of a
+ * budget every check shares, and running alone would idle every other budget meanwhile; their
+ * timed requests go on the wire alone instead (`alone`, framework/gate.ts). */
 const TIMED = new Set(['LOGIN-03', 'RESET-11']);
 
 /** Words in a check's code that mean it touches run-wide state or measures time. */
@@ -54,7 +58,7 @@ const BUDGET_BOUND = /pace: false|freshBudget|\bdrive\(|freshClient\(|driveOpts\
 export function isExclusive(check: CheckDef, opts: { sharedAddress?: boolean; harness?: boolean } = {}): boolean {
   if (typeof check.exclusive === 'function') return check.exclusive({ sharedAddress: !!opts.sharedAddress, harness: opts.harness !== false });
   if (check.exclusive !== undefined) return check.exclusive;
-  if (TIMED.has(check.id)) return true;
+  if (TIMED.has(check.id)) return !opts.sharedAddress || opts.harness !== false;
   if (check.needs?.includes('harness')) return true;
   const code = check.run.toString();
   const runWide = opts.harness === false ? RUN_WIDE_WITHOUT_HARNESS : RUN_WIDE;
@@ -109,6 +113,14 @@ export function perAddressLimits(contract: Pick<Contract, 'policies'>): Map<stri
   return new Map(contract.policies().filter((p) => p.key === 'ip').map((p) => [p.policy, p.limit]));
 }
 
+/** The per-address budgets a check spends (its declared calls; a login for an account of its
+ * own with a session: a finished check may hand one on without). */
+export function budgetsOf(check: CheckDef, limits: ReadonlyMap<string, number>): string[] {
+  const out = Object.entries(check.cost ?? {}).filter(([policy, calls]) => calls > 0 && limits.has(policy)).map(([policy]) => policy);
+  if (check.owns && check.owns.session !== false && limits.has('login') && !out.includes('login')) out.push('login');
+  return out;
+}
+
 /** Merges the checks' queues (one per budget they spend most of, in the suite's order) so that
  * each queue's share of its total is taken at the same pace; checks spending no per-address
  * budget go first (they take no window). */
@@ -147,20 +159,39 @@ function interleave<T extends CheckDef>(checks: T[], limits: ReadonlyMap<string,
 
 /**
  * Runs `tasks` in order with at most `jobs` at a time; an exclusive task waits for every
- * running task and runs alone. Results keep the tasks' order. `stop()` true: tasks not started
- * yet are handed to `skipped` instead.
+ * running task and runs alone. `ready`: when a lane is free, the first task (before the next
+ * exclusive one) that is ready starts, else the first one — with one address, a check whose
+ * budgets all have room now goes before one that would only wait for a spent window (without
+ * it every lane filled with checks waiting for the login window while the reset-request window
+ * went unused for three minutes). Results keep the tasks' order. `stop()` true: tasks not
+ * started yet are handed to `skipped` instead.
  */
 export async function schedule<T, R>(
   tasks: T[],
-  opts: { jobs: number; exclusive: (task: T) => boolean; run: (task: T, index: number) => Promise<R>; stop?: () => boolean; skipped: (task: T, index: number) => R },
+  opts: {
+    jobs: number;
+    exclusive: (task: T) => boolean;
+    run: (task: T, index: number) => Promise<R>;
+    stop?: () => boolean;
+    skipped: (task: T, index: number) => R;
+    ready?: (task: T) => boolean;
+  },
 ): Promise<R[]> {
   const results: R[] = new Array(tasks.length);
   const running = new Set<Promise<void>>();
   const jobs = Math.max(1, opts.jobs);
-  for (const [index, task] of tasks.entries()) {
-    const alone = jobs === 1 || opts.exclusive(task);
-    if (alone) await Promise.all(running);
+  const alone = (task: T) => jobs === 1 || opts.exclusive(task);
+  const pending = tasks.map((task, index) => ({ task, index }));
+  while (pending.length) {
+    const first = pending[0]!;
+    if (alone(first.task)) await Promise.all(running);
     while (running.size >= jobs) await Promise.race(running);
+    let at = 0;
+    if (opts.ready && !alone(first.task)) {
+      const found = pending.findIndex((p) => alone(p.task) || opts.ready!(p.task));
+      if (found !== -1 && !alone(pending[found]!.task)) at = found;
+    }
+    const [{ task, index }] = pending.splice(at, 1) as [{ task: T; index: number }];
     if (opts.stop?.()) {
       results[index] = opts.skipped(task, index);
       continue;
@@ -170,7 +201,7 @@ export async function schedule<T, R>(
       .then((r) => void (results[index] = r))
       .finally(() => running.delete(p));
     running.add(p);
-    if (alone) await p;
+    if (alone(task)) await p;
   }
   await Promise.all(running);
   return results;

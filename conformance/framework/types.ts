@@ -74,6 +74,9 @@ export interface CallOptions {
   lateBody?: () => Promise<Record<string, unknown>>;
   /** Per-request timeout override. */
   timeoutMs?: number;
+  /** A timing sample: sent when no other request of the run is in flight, and none is sent
+   * until it is answered (framework/gate.ts). */
+  alone?: boolean;
   /** A resource outside the contract (e.g. the reset page a mail links to): recorded, not
    * validated. `request()` only. */
   unvalidated?: boolean;

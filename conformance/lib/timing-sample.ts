@@ -124,7 +124,7 @@ export async function timeWrongPasswords(
   await client.call('login', { body: { email: ctx.accounts.newEmail(), password: ctx.accounts.newPassword() } });
   let used = 1;
   const sample = async (address: string): Promise<Sample> => {
-    const exchange = await client.call('login', { body: { email: address, password: ctx.accounts.newPassword() } });
+    const exchange = await client.call('login', { body: { email: address, password: ctx.accounts.newPassword() }, alone: true });
     used += 1;
     return { exchange, invalid: unexpected(exchange, 401, 'invalid_credentials') };
   };

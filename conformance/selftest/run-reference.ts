@@ -56,8 +56,8 @@ try {
     ...(only ? { only } : {}),
     ...(skip ? { skip } : {}),
     reportDir: values['report-dir'] ?? null,
-    // Four at a time unless told: the independent checks overlap (schedule.ts says which).
-    jobs: Number(values.jobs ?? 4),
+    // As the CLI unless told (defaultJobs): the independent checks overlap (schedule.ts says which).
+    ...(values.jobs ? { jobs: Number(values.jobs) } : {}),
     ...(values.quiet ? { log: () => {} } : {}),
   };
   if (values['dry-run']) {
