@@ -113,6 +113,25 @@ describe('Pacer', () => {
     expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(0);
   });
 
+  it('a call still on its way when its window runs out counts in the next one (the server may have rolled over before it arrived)', async () => {
+    const { clock, options } = fakeTime();
+    const pacer = new Pacer(contract, options);
+    const login = contract.operation('login'); // 2 a minute per address
+    pacer.settle(login, { ip: 'a' }, await pacer.acquire(login, { ip: 'a' }, true), ok);
+    clock.now += 61_000;
+    // Sent just before the suite's window closes, answered after: on the server it opened the next window.
+    const late = await pacer.acquire(login, { ip: 'a' }, true);
+    clock.now += 500;
+    expect(pacer.remaining(login.rateLimit!, { ip: 'a' })).toBe(1);
+    const started = clock.now;
+    await pacer.acquire(login, { ip: 'a' }, true);
+    // A third call in the server's new window must wait: two are in it already.
+    const third = pacer.acquire(login, { ip: 'a' }, true);
+    pacer.settle(login, { ip: 'a' }, late, { status: 200, headers: { ratelimit: '"login";r=1;t=60' } });
+    await third;
+    expect(clock.now - started).toBeGreaterThanOrEqual(60_000);
+  });
+
   it('a reset while the whole budget is on its way polls for the answers instead of resetting again and again', async () => {
     const { clock, options } = fakeTime();
     let resets = 0;

@@ -149,8 +149,8 @@ export class Pacer {
     for (const id of [...this.windows.keys()]) if (predicate(id)) this.cleared(id);
   }
 
-  /** A budget the harness reset: its window starts again with the calls still on their way
-   * (a concurrent check's call sent before the reset may reach the server after it). */
+  /** A window that ended (the harness reset it, or it ran out): the next one starts with the
+   * calls still on their way (a concurrent check's call sent before may reach the server after). */
   private cleared(id: string): void {
     this.windows.delete(id);
     const pending = this.inFlight.get(id) ?? 0;
@@ -290,9 +290,11 @@ export class Pacer {
     return this.contract.operations.find((o) => o.rateLimitFailures?.key === 'account')?.rateLimitFailures;
   }
 
+  /** Closes the windows that have run out. A call still on its way when its window closes here
+   * may have reached the server after the server's window rolled over: it starts the next one. */
   private prune(): void {
     const now = this.now();
-    for (const [id, w] of this.windows) if (!w.provisional && w.closesAt <= now) this.windows.delete(id);
+    for (const [id, w] of [...this.windows]) if (!w.provisional && w.closesAt <= now) this.cleared(id);
   }
 }
 
