@@ -8,7 +8,7 @@ import { drive } from './rate-limits.ts';
 // first answer (RateLimit r) and drive the next window from its first call, not report "call
 // 117 of 120 was already refused" against a deployment that keeps the limit exactly.
 
-const policy: RateLimitPolicy = { policy: 'health', limit: 120, window_seconds: 60, key: 'ip', operations: ['getHealth'] };
+const policy: RateLimitPolicy = { policy: 'health', limit: 120, window_seconds: 60, key: 'ip' };
 const op = { operationId: 'getHealth' } as ContractOperation;
 
 /** A deployment keeping 120 a window, whose current window already holds `prior` calls. */

@@ -135,7 +135,13 @@ const ipPolicies: CheckDef = {
   async run(ctx: CheckContext) {
     const policies = ctx.contract.policies().filter((p) => p.key === 'ip');
     ctx.require(policies.length > 0, 'the contract declares no per-IP rate limit');
-    const plan = policies.map((policy) => ({ policy, op: driverOf(ctx, policy), client: ctx.newClient() }));
+    // Login's budget last: RATE-07 runs next and only needs it spent. When a window of another
+    // policy held calls the suite did not make (`drive` waits for the next one), login's would
+    // otherwise have reopened by then, and RATE-07 would spend a whole fresh login window.
+    const loginPolicy = ctx.contract.operations.find((o) => o.operationId === 'login')?.rateLimit?.policy;
+    const plan = policies
+      .map((policy) => ({ policy, op: driverOf(ctx, policy), client: ctx.newClient() }))
+      .sort((a, b) => Number(a.policy.policy === loginPolicy) - Number(b.policy.policy === loginPolicy));
     // Every window fresh at once: with one address each policy would otherwise wait for its
     // own window in turn (five minutes instead of one). Nothing else runs meanwhile (the check
     // runs alone), so the windows are still fresh when their turn comes a few seconds later.
