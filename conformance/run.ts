@@ -324,11 +324,7 @@ function waitsLine(parts: EstimateParts): string {
  * that clears something is the one — remembered for the next waits.
  */
 let ownAddress: string | undefined;
-/**
- * The suite's pacer: budgets from the contract; with a harness (read when a budget is spent:
- * it is set up after the pacer), a spent budget the harness can name is reset instead of waited
- * for — an address (simulated, or the suite's own once found) or an account.
- */
+
 /** What a password hash cost the deployment, read from a run's own answers as the preflight
  * measures it: the fastest login answered 401 (it hashed a password or a dummy) minus the
  * fastest health answer; undefined when the run made neither. */
@@ -339,6 +335,11 @@ export function hashFromRun(exchanges: readonly Exchange[]): number | undefined 
   return Number.isFinite(login) && Number.isFinite(health) ? Math.max(0, login - health) : undefined;
 }
 
+/**
+ * The suite's pacer: budgets from the contract; with a harness (read when a budget is spent:
+ * it is set up after the pacer), a spent budget the harness can name is reset instead of waited
+ * for — an address (simulated, or the suite's own once found) or an account.
+ */
 export function harnessPacer(contract: Contract, log: (line: string) => void, harnessOf: () => Harness | undefined): Pacer {
   const pacer: Pacer = new Pacer(contract, {
     log,
