@@ -95,7 +95,9 @@ export function planRun(options: RunOptions): string[] {
   const slower = estimateParts(runnable, contract, { ...mode, hashMs: hashMs + 100 }).totalMs - parts.totalMs;
   if (parts.hashes) lines.push(`  each 100 ms more per password hash adds ${formatDuration(slower)} (a real run measures the deployment's hash before it starts)`);
   if (!options.clientIpHeader && !options.harnessUrl) {
-    lines.push('  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen)');
+    lines.push(
+      '  (no client-ip header and no harness: the suite waits for rate-limit windows to reopen; up to a minute more when this address sent the deployment budgeted requests in the last minute — RATE-01 needs fresh windows and waits them out)',
+    );
     const floor = budgetFloor(runnable, contract, mode);
     if (floor) {
       lines.push(
@@ -205,7 +207,7 @@ export async function runConformance(given: RunOptions): Promise<RunResult> {
   log(
     `  password hash: ${spareBudgets ? `not measured before the run (one address: a login now would hold the rate-limit checks back a minute); taken as ${Math.round(hashMs)} ms, ${lastHash ? `measured by run ${lastHash.runId}` : 'assumed'}` : `about ${Math.round(hashMs)} ms`} per login/register (${parts.hashes} hashes planned: ${formatDuration(parts.hashes * hashMs)})`,
   );
-  log(`  estimated run time: ${formatDuration(estimatedMs)}${jobsHint(runnable, contract, mode)}${options.clientIpHeader ? '' : ' (no client-ip header: the suite paces itself to the documented limits)'}`);
+  log(`  estimated run time: ${formatDuration(estimatedMs)}${jobsHint(runnable, contract, mode)}${options.clientIpHeader ? '' : ` (no client-ip header: the suite paces itself to the documented limits${spareBudgets ? '; up to a minute more when this address sent budgeted requests in the last minute' : ''})`}`);
   log(`    of which ${waitsLine(parts)}`);
 
   const leftBehind: string[] = [];

@@ -24,6 +24,8 @@ describe('a run with one address and no harness (issue 19, speed)', () => {
     const before = result.exchanges.filter((e) => e.checkId !== 'ERRORS-01' && e.checkId !== 'cleanup');
     expect(before.filter((e) => budgeted.has(e.operationId ?? '')).map((e) => `${e.checkId} ${e.operationId}`)).toEqual([]);
     expect(lines.join('\n')).toMatch(/password hash: not measured before the run \(one address: a login now would hold the rate-limit checks back a minute\); taken as 140 ms, assumed/u);
+    // The estimate says what traffic the suite did not send can add (RATE-01 waits it out).
+    expect(lines.join('\n')).toMatch(/estimated run time: .*up to a minute more when this address sent budgeted requests in the last minute/u);
     // ERRORS-01 made no login: nothing to measure the hash from, so nothing is recorded for the next run.
     expect(result.hashMs).toBeUndefined();
   });
