@@ -1,5 +1,5 @@
 import { recipientLimit, takeFrom, type PooledAccount } from './accounts.ts';
-import { budgetsOf, isExclusive, perAddressLimits, runOrder } from './schedule.ts';
+import { budgetsOf, isExclusive, nextToStart, perAddressLimits, runOrder } from './schedule.ts';
 import type { CheckDef, Contract } from './types.ts';
 
 // The run-time estimate printed before the run (and by --dry-run). Three parts:
@@ -283,11 +283,7 @@ export function estimateParts(checks: CheckDef[], contract: Contract, mode: Esti
     }
     const lane = candidates.reduce((a, b) => (b.time < a.time ? b : a));
     if (!lane.busy) {
-      let at = 0;
-      if (shared) {
-        const found = pending.findIndex((c) => exclusive(c) || ready(c, lane.time));
-        if (found !== -1 && !exclusive(pending[found]!)) at = found;
-      }
+      const at = shared ? nextToStart(pending, exclusive, (c) => ready(c, lane.time)) : 0;
       start(lane, pending.splice(at, 1)[0]!);
       continue;
     }

@@ -157,6 +157,14 @@ function interleave<T extends CheckDef>(checks: T[], limits: ReadonlyMap<string,
   }
 }
 
+/** Which of `pending` a free lane starts (`schedule`'s `ready`; the estimate replays it): the
+ * first ready one before the next exclusive one, else the first. */
+export function nextToStart<T>(pending: readonly T[], alone: (item: T) => boolean, ready: (item: T) => boolean): number {
+  if (!pending.length || alone(pending[0]!)) return 0;
+  const found = pending.findIndex((item) => alone(item) || ready(item));
+  return found !== -1 && !alone(pending[found]!) ? found : 0;
+}
+
 /**
  * Runs `tasks` in order with at most `jobs` at a time; an exclusive task waits for every
  * running task and runs alone. `ready`: when a lane is free, the first task (before the next
@@ -186,11 +194,7 @@ export async function schedule<T, R>(
     const first = pending[0]!;
     if (alone(first.task)) await Promise.all(running);
     while (running.size >= jobs) await Promise.race(running);
-    let at = 0;
-    if (opts.ready && !alone(first.task)) {
-      const found = pending.findIndex((p) => alone(p.task) || opts.ready!(p.task));
-      if (found !== -1 && !alone(pending[found]!.task)) at = found;
-    }
+    const at = opts.ready ? nextToStart(pending, (p) => alone(p.task), (p) => opts.ready!(p.task)) : 0;
     const [{ task, index }] = pending.splice(at, 1) as [{ task: T; index: number }];
     if (opts.stop?.()) {
       results[index] = opts.skipped(task, index);
